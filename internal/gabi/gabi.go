@@ -1,0 +1,82 @@
+// Package gabi is corokit's one window into the Go runtime's private
+// goroutine record (the runtime's g struct): its field offsets for the
+// supported Go release, a way to find the current g, and the few runtime
+// functions that corokit links to.
+//
+// Everything here is private to the runtime and may change with any Go
+// release. The offsets live in a file guarded by a build constraint naming
+// the Go release they were read from; any other release fails to build
+// (see unsupported.go), and TestOffsets checks every offset against the
+// running runtime by observation.
+package gabi
+
+import (
+	"unsafe"
+	_ "unsafe" // for go:linkname
+)
+
+// G returns the current goroutine's runtime g record.
+//
+// The pointer is stable while the goroutine lives. It must not be retained
+// past the goroutine's exit: the runtime reuses g records.
+func G() unsafe.Pointer
+
+// SP returns the caller's stack pointer: an address on the stack it runs on.
+func SP() uintptr
+
+// word returns the uintptr field of g at offset off.
+func word(g unsafe.Pointer, off uintptr) *uintptr { return (*uintptr)(unsafe.Add(g, off)) }
+
+// StackLo is g.stack.lo, the lowest address of the stack g runs on.
+func StackLo(g unsafe.Pointer) *uintptr { return word(g, OffStackLo) }
+
+// StackHi is g.stack.hi, one past the highest address of g's stack.
+func StackHi(g unsafe.Pointer) *uintptr { return word(g, OffStackHi) }
+
+// StackGuard0 is g.stackguard0, the limit compared in every Go prologue.
+func StackGuard0(g unsafe.Pointer) *uintptr { return word(g, OffStackGuard0) }
+
+// StkTopSP is g.stktopsp, the SP a complete unwind must end at.
+func StkTopSP(g unsafe.Pointer) *uintptr { return word(g, OffStkTopSP) }
+
+// Defer is g._defer, the innermost deferred-call record. Stores through it
+// from Go get write barriers, which the GC needs: g is a heap object.
+func Defer(g unsafe.Pointer) *unsafe.Pointer { return (*unsafe.Pointer)(unsafe.Add(g, OffDefer)) }
+
+// Panic is g._panic, the innermost active panic record.
+func Panic(g unsafe.Pointer) *unsafe.Pointer { return (*unsafe.Pointer)(unsafe.Add(g, OffPanic)) }
+
+// Goid is the goroutine's id, as runtime.Stack prints it.
+func Goid(g unsafe.Pointer) uint64 { return *(*uint64)(unsafe.Add(g, OffGoid)) }
+
+// Preempt reports g.preempt: the scheduler has asked g to stop.
+func Preempt(g unsafe.Pointer) bool { return *(*bool)(unsafe.Add(g, OffPreempt)) }
+
+// IsPreemptRequest reports whether a stackguard0 value is one of the
+// runtime's requests (stackPreempt, stackFork, stackForceMove) rather than a
+// stack limit. All of them lie in the top page of the address space.
+func IsPreemptRequest(guard uintptr) bool { return guard >= PreemptRequestMin }
+
+// PreemptRequestMin is the lowest stackguard0 value that is a request
+// rather than a limit (the runtime's requests are -1314, -1234 and -275).
+const PreemptRequestMin = ^uintptr(4096 - 1)
+
+// ProcPin disables preemption of the calling goroutine (it raises m.locks):
+// the goroutine stays on its M and P, the scheduler cannot suspend it, and
+// so the garbage collector cannot scan its stack until ProcUnpin.
+//
+//go:linkname ProcPin runtime.procPin
+func ProcPin() int
+
+// ProcUnpin undoes one ProcPin.
+//
+//go:linkname ProcUnpin runtime.procUnpin
+func ProcUnpin()
+
+// Throw ends the process with "fatal error: msg" and a goroutine dump. Unlike
+// panic it cannot be recovered, and it works inside a pinned region and on
+// a foreign stack, where a panic would itself be fatal with a less clear
+// message.
+//
+//go:linkname Throw runtime.throw
+func Throw(msg string)

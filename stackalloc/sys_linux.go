@@ -1,0 +1,181 @@
+package stackalloc
+
+import (
+	"bytes"
+	"strconv"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Every system call here is raw (unix.RawSyscall*): none of them blocks, and
+// a raw call does not tell the scheduler, so it is allowed while the calling
+// goroutine is pinned. A scheduler-visible call there is fatal or, worse,
+// lets the GC scan one stack of a goroutine that has two (docs/design.md).
+
+const (
+	madvGuardInstall = unix.MADV_GUARD_INSTALL
+	madvDontneed     = unix.MADV_DONTNEED
+)
+
+var errNoMem error = unix.ENOMEM
+
+func mmap(size uintptr) (uintptr, error) {
+	addr, _, errno := unix.RawSyscall6(unix.SYS_MMAP, 0, size,
+		unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK, ^uintptr(0), 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return addr, nil
+}
+
+func madvise(addr, size uintptr, advice int) error {
+	if _, _, errno := unix.RawSyscall(unix.SYS_MADVISE, addr, size, uintptr(advice)); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+func mprotectNone(addr, size uintptr) error {
+	if _, _, errno := unix.RawSyscall(unix.SYS_MPROTECT, addr, size, unix.PROT_NONE); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// isUnsupported reports whether a madvise error means the kernel does not
+// know the advice (before Linux 6.13 for MADV_GUARD_INSTALL).
+func isUnsupported(err error) bool { return err == unix.EINVAL }
+
+// resident counts the bytes of [addr, addr+size) that are in memory, or
+// returns -1. qemu-user refuses mincore over PROT_NONE pages; callers
+// then ask slot by slot.
+func resident(addr, size uintptr) int64 {
+	vec := make([]byte, size/pageSize)
+	if _, _, errno := unix.RawSyscall(unix.SYS_MINCORE, addr, size, uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		return -1
+	}
+	var n int64
+	for _, v := range vec {
+		n += int64(v & 1)
+	}
+	return n * int64(pageSize)
+}
+
+// countMappings counts the kernel mappings (lines of /proc/self/maps) that
+// overlap any of the chunks.
+func countMappings(chunks []chunk) int {
+	maps, err := readFileRaw("/proc/self/maps")
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for line := range bytes.Lines(maps) {
+		lo, hi, ok := parseMapsRange(line)
+		if !ok {
+			continue
+		}
+		for _, c := range chunks {
+			if lo < c.base+c.size && c.base < hi {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// parseMapsRange parses "lo-hi ..." at the start of a /proc/self/maps line.
+func parseMapsRange(line []byte) (lo, hi uintptr, ok bool) {
+	field, _, _ := bytes.Cut(line, []byte(" "))
+	l, h, found := bytes.Cut(field, []byte("-"))
+	if !found {
+		return 0, 0, false
+	}
+	a, err1 := strconv.ParseUint(string(l), 16, 64)
+	b, err2 := strconv.ParseUint(string(h), 16, 64)
+	return uintptr(a), uintptr(b), err1 == nil && err2 == nil
+}
+
+// processMappings counts all of the process's mappings, or returns -1.
+// It runs when mmap has just failed, so it allocates nothing: it counts
+// newlines through a fixed buffer.
+func processMappings() int {
+	n := 0
+	if err := scanFileRaw("/proc/self/maps", func(b []byte) { n += bytes.Count(b, []byte("\n")) }); err != nil {
+		return -1
+	}
+	return n
+}
+
+// maxMapCount reads the vm.max_map_count sysctl, or returns -1.
+func maxMapCount() int {
+	n, digits := 0, 0
+	if err := scanFileRaw("/proc/sys/vm/max_map_count", func(b []byte) {
+		for _, c := range b {
+			if '0' <= c && c <= '9' {
+				n, digits = n*10+int(c-'0'), digits+1
+			}
+		}
+	}); err != nil || digits == 0 {
+		return -1
+	}
+	return n
+}
+
+// readFileRaw reads a small /proc file with raw system calls, so that Stats
+// works inside a pinned region.
+func readFileRaw(path string) ([]byte, error) {
+	var out []byte
+	err := scanFileRaw(path, func(b []byte) { out = append(out, b...) })
+	return out, err
+}
+
+// scanBuf is scanFileRaw's buffer: static, so that error reports need no
+// memory when the process has run out of mappings. Callers hold a.mu.
+var scanBuf [4096]byte
+
+// scanFileRaw passes the contents of path to f, a buffer at a time.
+func scanFileRaw(path string, f func([]byte)) error {
+	var name [64]byte
+	if len(path) >= len(name) {
+		return unix.ENAMETOOLONG
+	}
+	copy(name[:], path)
+	fd, _, errno := unix.RawSyscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&name[0])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	defer unix.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+	for {
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&scanBuf[0])), uintptr(len(scanBuf)))
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		if n == 0 {
+			return nil
+		}
+		f(scanBuf[:n])
+	}
+}
+
+// atFDCWD is AT_FDCWD (-100) as a system call argument.
+var atFDCWD = func() uintptr { fd := unix.AT_FDCWD; return uintptr(fd) }()
+
+// kernelCannotRead reports whether the kernel fails to read the byte at
+// addr (EFAULT), as it must for a guard region. It writes that byte to a
+// pipe, which faults in the kernel instead of in the caller.
+func kernelCannotRead(addr uintptr) bool {
+	var fds [2]int32
+	if _, _, errno := unix.RawSyscall(unix.SYS_PIPE2, uintptr(unsafe.Pointer(&fds)), unix.O_CLOEXEC, 0); errno != 0 {
+		return false
+	}
+	_, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fds[1]), addr, 1)
+	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fds[0]), 0, 0)
+	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fds[1]), 0, 0)
+	return errno == unix.EFAULT
+}
