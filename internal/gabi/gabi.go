@@ -24,6 +24,11 @@ func G() unsafe.Pointer
 // SP returns the caller's stack pointer: an address on the stack it runs on.
 func SP() uintptr
 
+// FP returns the caller's frame pointer (BP on amd64, R29 on arm64). The
+// word it points to holds the next frame pointer, the word above it the
+// return PC: the chain that frame-pointer unwinders walk.
+func FP() uintptr
+
 // word returns the uintptr field of g at offset off.
 func word(g unsafe.Pointer, off uintptr) *uintptr { return (*uintptr)(unsafe.Add(g, off)) }
 

@@ -11,3 +11,9 @@ TEXT ·SP(SB), NOSPLIT|NOFRAME, $0-8
 	LEAQ	8(SP), AX	// the caller's SP: above our return address
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// func FP() uintptr
+TEXT ·FP(SB), NOSPLIT|NOFRAME, $0-8
+	MOVQ	BP, AX		// frameless: BP is still the caller's frame pointer
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -11,3 +11,9 @@ TEXT ·SP(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD	RSP, R0		// a frameless leaf shares its caller's SP
 	MOVD	R0, ret+0(FP)
 	RET
+
+// func FP() uintptr
+TEXT ·FP(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	R29, R0		// frameless: R29 is still the caller's frame pointer
+	MOVD	R0, ret+0(FP)
+	RET

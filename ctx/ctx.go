@@ -1,0 +1,178 @@
+// Package ctx switches execution between machine stacks inside one
+// goroutine: the lowest layer of corokit, written in assembly for amd64
+// (ctx_amd64.s) and arm64 (ctx_arm64.s).
+//
+// A Context records where a stack was left: the machine registers Go code
+// keeps live across a call (SP, PC and the frame pointer; Go's internal ABI
+// has no callee-saved registers) and the goroutine fields that describe the
+// stack to the runtime (g.stack, g.stackguard0, g._defer, g._panic).
+// Switch(from, to) saves the running stack into from and resumes to.
+//
+// Go code may run on a foreign stack only under the rules of a pinned
+// region (Region): the runtime scans and moves exactly one stack per
+// goroutine, and a region makes sure it never looks while a goroutine has
+// two. Switch checks that it runs inside one and otherwise stops the
+// process with a fatal error. docs/design.md gives the reasons, each with
+// the test that shows it.
+//
+// Most users want package coro, which builds coroutines on this.
+package ctx
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/corokit/corokit/internal/gabi"
+	"github.com/corokit/corokit/stackalloc"
+)
+
+// Context is a suspended (or running) execution context: a gobuf-like
+// record. Its zero value is ready to be passed as Switch's from: it then
+// receives the state of the stack that calls Switch.
+//
+//	offset  field   amd64        arm64
+//	 0      sp      SP           RSP       where the stack was left
+//	 8      pc      return PC    LR        where execution resumes
+//	16      bp      BP           R29       frame pointer: the unwinding chain
+//	24      lo      g.stack.lo             the stack's bounds, for the runtime
+//	32      hi      g.stack.hi
+//	40      deferp  g._defer               the stack's defer chain while suspended
+//	48      panicp  g._panic               its panic chain while suspended
+//	56      entry   func run by a context made by Init
+//	64      Link    context to resume when entry returns
+//
+// g.stackguard0 is derived (lo plus the runtime's StackGuard) unless the
+// scheduler has stored a preemption request there, which Switch keeps.
+// g.stktopsp is not switched: inside a region it holds a sentinel for the
+// whole region (see Region).
+//
+// A Context must stay reachable (from the heap or a goroutine stack, never
+// only from a foreign stack) for as long as it may be resumed.
+type Context struct {
+	sp, pc, bp uintptr
+	lo, hi     uintptr
+	deferp     unsafe.Pointer // nil while the context runs: the chain is in g
+	panicp     unsafe.Pointer
+	entry      func()
+
+	// Link is the context resumed when the entry function given to Init
+	// returns. Nil Link at that point is a fatal error.
+	Link *Context
+}
+
+// Switch saves the calling stack's state in from and resumes to. It
+// returns when some later Switch resumes from.
+//
+// The switch itself is a CALL into Switch and a JMP out of it: no RET goes
+// back across stacks, so the return-address predictor is not trained on
+// the wrong stack. Callers that inline their wrapper around Switch (as
+// coro's Resume and Yield do) switch with one call.
+//
+// Switch must run inside a Region; outside one it throws
+// "ctx: Switch outside a pinned region".
+func Switch(from, to *Context)
+
+// MinStack is the smallest stack Init accepts. A runtime stack starts at
+// 2 KiB; the StackGuard area at the bottom of every stack must fit too.
+const MinStack = 4 << 10
+
+// Init prepares c to run entry on stack s. The first Switch to c calls
+// entry there, through an entry frame (the trampoline) that the runtime's
+// unwinder treats as the top of the stack, as it treats goexit. When entry
+// returns, the trampoline switches to c.Link.
+//
+// Init does not allocate: s stays the caller's to free, after c is done.
+func Init(c *Context, s stackalloc.Stack, entry func()) {
+	if entry == nil {
+		panic("ctx: Init with a nil entry function")
+	}
+	if s.IsZero() || s.Size() < MinStack {
+		panic(fmt.Sprintf("ctx: Init with a %d-byte stack; want at least %d (ctx.MinStack)", s.Size(), MinStack))
+	}
+	top := s.Hi &^ 15
+	// The trampoline starts as if called, with SP at a return-address slot.
+	// On amd64 that slot holds a zero PC; arm64 passes the return address
+	// in LR instead (zeroed by trampolineEntry) and needs 16-byte alignment.
+	sp := top - 16
+	*(*uintptr)(addr(sp)) = 0
+	*c = Context{
+		sp:    sp,
+		pc:    trampolineEntryPC(),
+		bp:    0, // ends the frame-pointer chain at the trampoline
+		lo:    s.Lo,
+		hi:    s.Hi,
+		entry: entry,
+		Link:  c.Link,
+	}
+}
+
+// Stack returns the bounds of the stack c runs on, as g.stack holds them
+// while c runs. For a context that has never been saved or initialized
+// both are zero.
+func (c *Context) Stack() (lo, hi uintptr) { return c.lo, c.hi }
+
+// SavedSP, SavedPC and SavedFP return where a suspended context was left:
+// its stack pointer, the PC it resumes at, and its frame pointer (BP on
+// amd64, R29 on arm64). Walking the frame pointers gives a suspended
+// context's call stack (see coro.StackTrace).
+func (c *Context) SavedSP() uintptr { return c.sp }
+func (c *Context) SavedPC() uintptr { return c.pc }
+func (c *Context) SavedFP() uintptr { return c.bp }
+
+// addr turns an address in a stackalloc stack into a pointer. The memory is
+// mmap'd: the Go heap never owns, moves or frees it.
+func addr(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }
+
+// Functions the assembly calls, all with ABI0 wrappers generated by the
+// toolchain.
+
+// swapChains moves the defer and panic chains between g and the contexts.
+// It is Go, not assembly, because g is a heap object that the collector may
+// be scanning on another thread: these pointer stores need write barriers.
+//go:nosplit
+func swapChains(from, to *Context) {
+	g := gabi.G()
+	from.deferp, from.panicp = *gabi.Defer(g), *gabi.Panic(g)
+	*gabi.Defer(g), *gabi.Panic(g) = to.deferp, to.panicp
+	to.deferp, to.panicp = nil, nil
+}
+
+func notInRegion() {
+	gabi.Throw("ctx: Switch outside a pinned region (see ctx.Region): the garbage collector could scan one stack of a goroutine that has two")
+}
+
+func noLink() {
+	gabi.Throw("ctx: the entry function returned and its Context has no Link to resume")
+}
+
+func resumedAfterReturn() {
+	gabi.Throw("ctx: Switch to a context whose entry function has returned")
+}
+
+// Implemented in assembly.
+func trampoline()
+func trampolineEntry()
+func trampolineEntryPC() uintptr
+
+// SwitchPC and TrampolinePC return the entry addresses of the assembly
+// routines, for disassemblers and inspectors.
+func SwitchPC() uintptr
+func TrampolinePC() uintptr
+
+// Constants for the assembly (through go_asm.h).
+const (
+	gStackLo     = gabi.OffStackLo
+	gStackHi     = gabi.OffStackHi
+	gStackGuard0 = gabi.OffStackGuard0
+	gPanic       = gabi.OffPanic
+	gDefer       = gabi.OffDefer
+	gStkTopSP    = gabi.OffStkTopSP
+	stackGuard   = gabi.StackGuard
+
+	// regionTopSP is the sentinel kept in g.stktopsp for the whole of a
+	// region. A precise unwind of any stack (GC scan, stack copy) compares
+	// its final SP with g.stktopsp and, not finding this impossible SP,
+	// throws "traceback did not unwind completely" with top=0x1 instead of
+	// scanning one stack of two in silence.
+	regionTopSP = 1
+)

@@ -1,0 +1,125 @@
+// The context switch for amd64. See ctx.go for the Context layout and
+// docs/design.md for why each g field travels with its stack.
+
+#include "textflag.h"
+#include "go_asm.h"
+
+// func Switch(from, to *Context)
+//
+// Go calls Switch directly with the ABI0 convention (no wrapper), so on
+// entry the stack holds exactly:
+//
+//	SP+16  to
+//	SP+8   from
+//	SP+0   return PC into the caller     -> from.pc (from.sp = SP+8)
+//
+// from resumes as if Switch had returned: at the return PC, with SP above
+// it. Switch itself never returns: it leaves through a JMP to to.pc, so no
+// RET is ever predicted with a return address pushed on another stack.
+// The caller restores R14 (g) and X15 (zero) itself after an ABI0 call.
+TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
+	MOVQ	from+0(FP), AX
+	MOVQ	to+8(FP), BX
+	MOVQ	(TLS), CX				// CX = g (ABI0 code cannot rely on R14)
+	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// a second stack is sound only in a region
+	JNE	outside
+	MOVQ	const_gDefer(CX), DX			// any defer or panic chain to move?
+	ORQ	const_gPanic(CX), DX
+	ORQ	Context_deferp(BX), DX
+	ORQ	Context_panicp(BX), DX
+	JNE	chains					// rare: open-coded defers make no records
+regs:
+	MOVQ	0(SP), DX				// from resumes at our return PC...
+	MOVQ	DX, Context_pc(AX)
+	LEAQ	8(SP), DX				// ...with SP as our RET would leave it
+	MOVQ	DX, Context_sp(AX)
+	MOVQ	BP, Context_bp(AX)			// and the caller's frame pointer
+	MOVQ	const_gStackLo(CX), DX			// the bounds of the stack being left
+	MOVQ	DX, Context_lo(AX)
+	MOVQ	const_gStackHi(CX), DX
+	MOVQ	DX, Context_hi(AX)
+	MOVQ	Context_lo(BX), DX			// the runtime must see the stack that runs:
+	MOVQ	DX, const_gStackLo(CX)			// signal handlers, morestack and tracebacks
+	MOVQ	Context_hi(BX), SI			// compare SP with these bounds
+	MOVQ	SI, const_gStackHi(CX)
+	MOVQ	const_gStackGuard0(CX), SI
+	CMPQ	SI, $-4096				// unsigned >= -4096: a preemption request,
+	JCC	jump					// which must survive the switch
+	ADDQ	$const_stackGuard, DX			// else the new stack's prologue limit
+	MOVQ	DX, const_gStackGuard0(CX)
+jump:
+	MOVQ	Context_bp(BX), BP
+	MOVQ	Context_sp(BX), SP			// now on to's stack
+	MOVQ	Context_pc(BX), DX
+	JMP	DX					// BX still holds to, for the trampoline
+
+chains:
+	// Move the chains in Go, with write barriers (g is a heap object the
+	// collector may be scanning), then switch registers as usual.
+	ADJSP	$16
+	MOVQ	AX, 0(SP)
+	MOVQ	BX, 8(SP)
+	CALL	·swapChains(SB)
+	ADJSP	$-16
+	MOVQ	from+0(FP), AX
+	MOVQ	to+8(FP), BX
+	MOVQ	(TLS), CX
+	JMP	regs
+
+outside:
+	JMP	·notInRegion(SB)			// throws
+
+// trampolineEntry is where Init points a new context: on amd64 Init has
+// already written the zero return PC that ends unwinding, so it only jumps.
+TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
+	JMP	·trampoline(SB)
+
+// func trampoline()
+//
+// The bottom frame of every context made by Init, entered from Switch's
+// JMP with BX = the Context. TOPFRAME makes the runtime's unwinder stop
+// here, as it stops at goexit.
+//
+//	Hi      ...
+//	        0               fake return PC written by Init
+//	        saved BP = 0    pushed by the prologue: ends the frame-pointer chain
+//	SP+16   c               kept for after entry returns
+//	SP+8    c.Link          } arguments of the final Switch(c, c.Link)
+//	SP+0    c               }
+TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $24-0
+	MOVQ	BX, 16(SP)				// keep c
+	MOVQ	(TLS), R14				// Go code expects g in R14...
+	XORPS	X15, X15				// ...and zero in X15
+	MOVQ	Context_entry(BX), DX			// DX: the closure context register
+	MOVQ	0(DX), AX
+	CALL	AX					// entry()
+	MOVQ	16(SP), BX
+	MOVQ	Context_Link(BX), CX
+	TESTQ	CX, CX
+	JEQ	nolink
+	MOVQ	BX, 0(SP)
+	MOVQ	CX, 8(SP)
+	CALL	·Switch(SB)				// Switch(c, c.Link): leave for good
+	CALL	·resumedAfterReturn(SB)			// throws: c has nothing left to run
+	INT	$3
+nolink:
+	CALL	·noLink(SB)				// throws
+	INT	$3
+
+// func trampolineEntryPC() uintptr
+TEXT ·trampolineEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+	LEAQ	·trampolineEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func SwitchPC() uintptr
+TEXT ·SwitchPC(SB), NOSPLIT|NOFRAME, $0-8
+	LEAQ	·Switch(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func TrampolinePC() uintptr
+TEXT ·TrampolinePC(SB), NOSPLIT|NOFRAME, $0-8
+	LEAQ	·trampoline(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

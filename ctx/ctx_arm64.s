@@ -1,0 +1,120 @@
+// The context switch for arm64. See ctx.go for the Context layout and
+// docs/design.md for why each g field travels with its stack.
+
+#include "textflag.h"
+#include "go_asm.h"
+
+// func Switch(from, to *Context)
+//
+// A frameless leaf: on entry LR (R30) holds the return PC and RSP the
+// caller's SP, with the arguments above the caller's LR slot:
+//
+//	RSP+16  to
+//	RSP+8   from
+//	RSP+0   the caller's saved LR (not ours to touch)
+//	R30     return PC into the caller      -> from.pc (from.sp = RSP)
+//
+// from resumes as if Switch had returned. Switch never returns itself: it
+// leaves through a jump to to.pc. g is R28 in every Go ABI on arm64.
+TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
+	MOVD	from+0(FP), R0
+	MOVD	to+8(FP), R1
+	MOVD	const_gStkTopSP(g), R2
+	CMP	$const_regionTopSP, R2			// a second stack is sound only in a region
+	BNE	outside
+	MOVD	const_gDefer(g), R2			// any defer or panic chain to move?
+	MOVD	const_gPanic(g), R3
+	ORR	R3, R2
+	MOVD	Context_deferp(R1), R3
+	ORR	R3, R2
+	MOVD	Context_panicp(R1), R3
+	ORR	R3, R2
+	CBNZ	R2, chains				// rare: open-coded defers make no records
+regs:
+	MOVD	RSP, R2
+	STP	(R2, R30), Context_sp(R0)		// from resumes at LR with our SP
+	MOVD	R29, Context_bp(R0)			// and the caller's frame pointer
+	LDP	const_gStackLo(g), (R2, R3)		// the bounds of the stack being left
+	STP	(R2, R3), Context_lo(R0)
+	LDP	Context_lo(R1), (R2, R3)		// the runtime must see the stack that runs:
+	STP	(R2, R3), const_gStackLo(g)		// signal handlers, morestack and tracebacks
+	MOVD	const_gStackGuard0(g), R3
+	MOVD	$-4096, R4
+	CMP	R4, R3					// unsigned >= -4096: a preemption request,
+	BHS	jump					// which must survive the switch
+	ADD	$const_stackGuard, R2			// else the new stack's prologue limit
+	MOVD	R2, const_gStackGuard0(g)
+jump:
+	LDP	Context_sp(R1), (R2, R3)		// to.sp, to.pc
+	MOVD	Context_bp(R1), R29
+	MOVD	R2, RSP					// now on to's stack
+	JMP	(R3)					// R1 still holds to, for the trampoline
+
+chains:
+	// Move the chains in Go, with write barriers (g is a heap object the
+	// collector may be scanning), then switch registers as usual.
+	SUB	$32, RSP
+	MOVD	R30, 0(RSP)				// the call below overwrites LR
+	MOVD	R0, 8(RSP)
+	MOVD	R1, 16(RSP)
+	CALL	·swapChains(SB)
+	MOVD	0(RSP), R30
+	ADD	$32, RSP
+	MOVD	from+0(FP), R0
+	MOVD	to+8(FP), R1
+	B	regs
+
+outside:
+	JMP	·notInRegion(SB)			// throws
+
+// trampolineEntry is where Init points a new context. The trampoline's
+// prologue saves LR as its return PC: make it zero, the end of the stack.
+TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	ZR, R30
+	JMP	·trampoline(SB)
+
+// func trampoline()
+//
+// The bottom frame of every context made by Init, entered with R1 = the
+// Context. TOPFRAME makes the runtime's unwinder stop here, as at goexit.
+//
+//	Hi      ...
+//	        saved R29 = 0   (prologue, below RSP+0's LR slot) ends the frame-pointer chain
+//	RSP+24  c               kept for after entry returns
+//	RSP+16  c.Link          } arguments of the final Switch(c, c.Link)
+//	RSP+8   c               }
+//	RSP+0   saved LR = 0    (prologue)
+TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $24-0
+	MOVD	R1, 24(RSP)				// keep c
+	MOVD	Context_entry(R1), R26			// R26: the closure context register
+	MOVD	0(R26), R0
+	CALL	(R0)					// entry()
+	MOVD	24(RSP), R1
+	MOVD	Context_Link(R1), R2
+	CBZ	R2, nolink
+	MOVD	R1, 8(RSP)
+	MOVD	R2, 16(RSP)
+	CALL	·Switch(SB)				// Switch(c, c.Link): leave for good
+	CALL	·resumedAfterReturn(SB)			// throws: c has nothing left to run
+	UNDEF
+nolink:
+	CALL	·noLink(SB)				// throws
+	UNDEF
+
+// func trampolineEntryPC() uintptr
+TEXT ·trampolineEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·trampolineEntry(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET
+
+// func SwitchPC() uintptr
+TEXT ·SwitchPC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·Switch(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET
+
+// func TrampolinePC() uintptr
+TEXT ·TrampolinePC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·trampoline(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET
