@@ -36,10 +36,11 @@ import (
 //	16      bp      BP           R29       frame pointer: the unwinding chain
 //	24      lo      g.stack.lo             the stack's bounds, for the runtime
 //	32      hi      g.stack.hi
-//	40      deferp  g._defer               the stack's defer chain while suspended
-//	48      panicp  g._panic               its panic chain while suspended
-//	56      entry   func run by a context made by Init
-//	64      Link    context to resume when entry returns
+//	40      owner   g                      the goroutine the context belongs to
+//	48      deferp  g._defer               the stack's defer chain while suspended
+//	56      panicp  g._panic               its panic chain while suspended
+//	64      entry   func run by a context made by Init
+//	72      Link    context to resume when entry returns
 //
 // g.stackguard0 is derived (lo plus the runtime's StackGuard) unless the
 // scheduler has stored a preemption request there, which Switch keeps.
@@ -51,6 +52,7 @@ import (
 type Context struct {
 	sp, pc, bp uintptr
 	lo, hi     uintptr
+	owner      uintptr        // g that saved or initialized it; 0: never
 	deferp     unsafe.Pointer // nil while the context runs: the chain is in g
 	panicp     unsafe.Pointer
 	entry      func()
@@ -68,15 +70,23 @@ type Context struct {
 // the wrong stack. Callers that inline their wrapper around Switch (as
 // coro's Resume and Yield do) switch with one call.
 //
-// Switch must run inside a Region; outside one it throws
-// "ctx: Switch outside a pinned region".
+// Switch checks what would otherwise corrupt memory in silence, and
+// throws (a fatal error, not a panic) naming the problem:
+//
+//   - it must run inside a Region ("ctx: Switch outside a pinned region");
+//   - to must have been saved or initialized by the calling goroutine
+//     ("ctx: Switch to a context of another goroutine, or one never saved
+//     or initialized");
+//   - a from made by Init must be the context that is running ("ctx: Switch
+//     from a context made by Init that is not running").
 func Switch(from, to *Context)
 
 // MinStack is the smallest stack Init accepts. A runtime stack starts at
 // 2 KiB; the StackGuard area at the bottom of every stack must fit too.
 const MinStack = 4 << 10
 
-// Init prepares c to run entry on stack s. The first Switch to c calls
+// Init prepares c to run entry on stack s, for the calling goroutine: only
+// it may switch to c. Init leaves c.Link as it is. The first Switch to c calls
 // entry there, through an entry frame (the trampoline) that the runtime's
 // unwinder treats as the top of the stack, as it treats goexit. When entry
 // returns, the trampoline switches to c.Link.
@@ -101,6 +111,7 @@ func Init(c *Context, s stackalloc.Stack, entry func()) {
 		bp:    0, // ends the frame-pointer chain at the trampoline
 		lo:    s.Lo,
 		hi:    s.Hi,
+		owner: uintptr(gabi.G()),
 		entry: entry,
 		Link:  c.Link,
 	}
@@ -129,6 +140,7 @@ func addr(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&
 // swapChains moves the defer and panic chains between g and the contexts.
 // It is Go, not assembly, because g is a heap object that the collector may
 // be scanning on another thread: these pointer stores need write barriers.
+//
 //go:nosplit
 func swapChains(from, to *Context) {
 	g := gabi.G()
@@ -139,6 +151,14 @@ func swapChains(from, to *Context) {
 
 func notInRegion() {
 	gabi.Throw("ctx: Switch outside a pinned region (see ctx.Region): the garbage collector could scan one stack of a goroutine that has two")
+}
+
+func foreignContext() {
+	gabi.Throw("ctx: Switch to a context of another goroutine, or one never saved or initialized")
+}
+
+func notRunning() {
+	gabi.Throw("ctx: Switch from a context made by Init that is not running (a yield from the wrong stack?)")
 }
 
 func noLink() {

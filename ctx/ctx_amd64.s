@@ -23,6 +23,14 @@ TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ	(TLS), CX				// CX = g (ABI0 code cannot rely on R14)
 	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// a second stack is sound only in a region
 	JNE	outside
+	CMPQ	Context_owner(BX), CX			// to must be this goroutine's (0: never saved)
+	JNE	foreign
+	CMPQ	Context_entry(AX), $0			// a from made by Init must be the running stack
+	JEQ	checked
+	MOVQ	Context_lo(AX), DX
+	CMPQ	DX, const_gStackLo(CX)
+	JNE	notrunning
+checked:
 	MOVQ	const_gDefer(CX), DX			// any defer or panic chain to move?
 	ORQ	const_gPanic(CX), DX
 	ORQ	Context_deferp(BX), DX
@@ -34,6 +42,7 @@ regs:
 	LEAQ	8(SP), DX				// ...with SP as our RET would leave it
 	MOVQ	DX, Context_sp(AX)
 	MOVQ	BP, Context_bp(AX)			// and the caller's frame pointer
+	MOVQ	CX, Context_owner(AX)
 	MOVQ	const_gStackLo(CX), DX			// the bounds of the stack being left
 	MOVQ	DX, Context_lo(AX)
 	MOVQ	const_gStackHi(CX), DX
@@ -67,7 +76,11 @@ chains:
 	JMP	regs
 
 outside:
-	JMP	·notInRegion(SB)			// throws
+	JMP	·notInRegion(SB)			// these three throw
+foreign:
+	JMP	·foreignContext(SB)
+notrunning:
+	JMP	·notRunning(SB)
 
 // trampolineEntry is where Init points a new context: on amd64 Init has
 // already written the zero return PC that ends unwinding, so it only jumps.

@@ -22,6 +22,16 @@ TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD	const_gStkTopSP(g), R2
 	CMP	$const_regionTopSP, R2			// a second stack is sound only in a region
 	BNE	outside
+	MOVD	Context_owner(R1), R2
+	CMP	g, R2					// to must be this goroutine's (0: never saved)
+	BNE	foreign
+	MOVD	Context_entry(R0), R2			// a from made by Init must be the running stack
+	CBZ	R2, checked
+	MOVD	Context_lo(R0), R2
+	MOVD	const_gStackLo(g), R3
+	CMP	R2, R3
+	BNE	notrunning
+checked:
 	MOVD	const_gDefer(g), R2			// any defer or panic chain to move?
 	MOVD	const_gPanic(g), R3
 	ORR	R3, R2
@@ -34,6 +44,7 @@ regs:
 	MOVD	RSP, R2
 	STP	(R2, R30), Context_sp(R0)		// from resumes at LR with our SP
 	MOVD	R29, Context_bp(R0)			// and the caller's frame pointer
+	MOVD	g, Context_owner(R0)
 	LDP	const_gStackLo(g), (R2, R3)		// the bounds of the stack being left
 	STP	(R2, R3), Context_lo(R0)
 	LDP	Context_lo(R1), (R2, R3)		// the runtime must see the stack that runs:
@@ -65,7 +76,11 @@ chains:
 	B	regs
 
 outside:
-	JMP	·notInRegion(SB)			// throws
+	JMP	·notInRegion(SB)			// these three throw
+foreign:
+	JMP	·foreignContext(SB)
+notrunning:
+	JMP	·notRunning(SB)
 
 // trampolineEntry is where Init points a new context. The trampoline's
 // prologue saves LR as its return PC: make it zero, the end of the stack.

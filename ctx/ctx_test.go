@@ -269,6 +269,23 @@ func TestFatal(t *testing.T) {
 			p := newPair(t, func(p *pair) {})
 			ctx.Region(func() { p.resume(); p.resume() })
 		}},
+		{"switch to another goroutine's context", "fatal error: ctx: Switch to a context of another goroutine", func(t *testing.T) {
+			p := newPair(t, func(p *pair) {})
+			done := make(chan bool)
+			go func() { ctx.Region(p.resume); close(done) }()
+			<-done
+		}},
+		{"switch to a zero context", "fatal error: ctx: Switch to a context of another goroutine, or one never saved or initialized", func(t *testing.T) {
+			var a, b ctx.Context
+			ctx.Region(func() { ctx.Switch(&a, &b) })
+		}},
+		{"yield from the wrong stack", "fatal error: ctx: Switch from a context made by Init that is not running", func(t *testing.T) {
+			var outer, inner *pair
+			outer = newPair(t, func(p *pair) { inner.resume() })
+			inner = newPair(t, func(p *pair) { outer.yield() }) // outer's yield on inner's stack
+			inner.parent = outer.child                          // let inner be resumed from outer
+			ctx.Region(outer.resume)
+		}},
 		{"overflow", "fatal error: stack size not a power of 2", func(t *testing.T) {
 			p := newPair(t, func(p *pair) { recurse(1 << 20) })
 			ctx.Region(p.resume)
