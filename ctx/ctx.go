@@ -37,10 +37,12 @@ import (
 //	24      lo      g.stack.lo             the stack's bounds, for the runtime
 //	32      hi      g.stack.hi
 //	40      owner   g                      the goroutine the context belongs to
-//	48      deferp  g._defer               the stack's defer chain while suspended
-//	56      panicp  g._panic               its panic chain while suspended
-//	64      entry   func run by a context made by Init
-//	72      Link    context to resume when entry returns
+//	48      ready   1 while suspended      Switch only enters a suspended context
+//	56      hook    func run instead of switching (see SetHook)
+//	64      deferp  g._defer               the stack's defer chain while suspended
+//	72      panicp  g._panic               its panic chain while suspended
+//	80      entry   func run by a context made by Init
+//	88      Link    context to resume when entry returns
 //
 // g.stackguard0 is derived (lo plus the runtime's StackGuard) unless the
 // scheduler has stored a preemption request there, which Switch keeps.
@@ -53,6 +55,8 @@ type Context struct {
 	sp, pc, bp uintptr
 	lo, hi     uintptr
 	owner      uintptr        // g that saved or initialized it; 0: never
+	ready      uintptr        // 1: suspended, may be switched to
+	hook       func()         // if set, Switch calls it instead of switching
 	deferp     unsafe.Pointer // nil while the context runs: the chain is in g
 	panicp     unsafe.Pointer
 	entry      func()
@@ -70,13 +74,17 @@ type Context struct {
 // the wrong stack. Callers that inline their wrapper around Switch (as
 // coro's Resume and Yield do) switch with one call.
 //
-// Switch checks what would otherwise corrupt memory in silence, and
+// If to has a hook (SetHook), Switch calls it on the calling stack instead
+// and returns when it returns; from is left as it was, and no region is
+// needed. Otherwise Switch checks what would corrupt memory in silence, and
 // throws (a fatal error, not a panic) naming the problem:
 //
 //   - it must run inside a Region ("ctx: Switch outside a pinned region");
 //   - to must have been saved or initialized by the calling goroutine
 //     ("ctx: Switch to a context of another goroutine, or one never saved
 //     or initialized");
+//   - to must be suspended, not running and not finished ("ctx: Switch to
+//     a context that is running or finished");
 //   - a from made by Init must be the context that is running ("ctx: Switch
 //     from a context made by Init that is not running").
 func Switch(from, to *Context)
@@ -112,10 +120,24 @@ func Init(c *Context, s stackalloc.Stack, entry func()) {
 		lo:    s.Lo,
 		hi:    s.Hi,
 		owner: uintptr(gabi.G()),
+		ready: 1,
 		entry: entry,
 		Link:  c.Link,
 	}
 }
+
+// SetHook makes c a hook context, or with fn nil an ordinary one again.
+// Switch(from, c) on a hook context calls fn on the calling stack instead of
+// switching, and returns when fn returns.
+//
+// Hooks let one inlined call site route to either a real switch or to Go
+// code: package coro gives its Goroutine engine hook contexts, and turns a
+// finished coroutine's context into a hook that reports the misuse.
+func (c *Context) SetHook(fn func()) { c.hook = fn }
+
+// Suspended reports whether c is suspended: saved by Switch or prepared by
+// Init, and not resumed since.
+func (c *Context) Suspended() bool { return c.ready == 1 && c.hook == nil }
 
 // Stack returns the bounds of the stack c runs on, as g.stack holds them
 // while c runs. For a context that has never been saved or initialized
@@ -158,15 +180,15 @@ func foreignContext() {
 }
 
 func notRunning() {
-	gabi.Throw("ctx: Switch from a context made by Init that is not running (a yield from the wrong stack?)")
+	gabi.Throw("ctx: Switch from a context made by Init that is not running (a Yield outside its coroutine's body?)")
 }
 
 func noLink() {
 	gabi.Throw("ctx: the entry function returned and its Context has no Link to resume")
 }
 
-func resumedAfterReturn() {
-	gabi.Throw("ctx: Switch to a context whose entry function has returned")
+func notReady() {
+	gabi.Throw("ctx: Switch to a context that is running or finished (resuming a running or finished coroutine?)")
 }
 
 // Implemented in assembly.

@@ -20,17 +20,22 @@
 TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ	from+0(FP), AX
 	MOVQ	to+8(FP), BX
+	MOVQ	Context_hook(BX), DX
+	TESTQ	DX, DX					// a hook context: call Go instead
+	JNE	hook
 	MOVQ	(TLS), CX				// CX = g (ABI0 code cannot rely on R14)
 	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// a second stack is sound only in a region
 	JNE	outside
 	CMPQ	Context_owner(BX), CX			// to must be this goroutine's (0: never saved)
 	JNE	foreign
 	CMPQ	Context_entry(AX), $0			// a from made by Init must be the running stack
-	JEQ	checked
+	JEQ	fromok
 	MOVQ	Context_lo(AX), DX
 	CMPQ	DX, const_gStackLo(CX)
 	JNE	notrunning
-checked:
+fromok:
+	CMPQ	Context_ready(BX), $0			// to must be suspended: not running, not finished
+	JEQ	notready
 	MOVQ	const_gDefer(CX), DX			// any defer or panic chain to move?
 	ORQ	const_gPanic(CX), DX
 	ORQ	Context_deferp(BX), DX
@@ -43,6 +48,8 @@ regs:
 	MOVQ	DX, Context_sp(AX)
 	MOVQ	BP, Context_bp(AX)			// and the caller's frame pointer
 	MOVQ	CX, Context_owner(AX)
+	MOVQ	$1, Context_ready(AX)
+	MOVQ	$0, Context_ready(BX)			// to runs from here on
 	MOVQ	const_gStackLo(CX), DX			// the bounds of the stack being left
 	MOVQ	DX, Context_lo(AX)
 	MOVQ	const_gStackHi(CX), DX
@@ -75,10 +82,19 @@ chains:
 	MOVQ	(TLS), CX
 	JMP	regs
 
+hook:
+	// Tail-call the hook, a Go closure: it returns straight to our caller.
+	MOVQ	(TLS), R14				// Go code expects g in R14...
+	XORPS	X15, X15				// ...and zero in X15
+	MOVQ	0(DX), AX				// DX: the closure context register
+	JMP	AX
+
 outside:
-	JMP	·notInRegion(SB)			// these three throw
+	JMP	·notInRegion(SB)			// these throw
 foreign:
 	JMP	·foreignContext(SB)
+notready:
+	JMP	·notReady(SB)
 notrunning:
 	JMP	·notRunning(SB)
 
@@ -96,10 +112,15 @@ TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
 //	Hi      ...
 //	        0               fake return PC written by Init
 //	        saved BP = 0    pushed by the prologue: ends the frame-pointer chain
+//	SP+24   scratch         a Context that receives this stack's last state
 //	SP+16   c               kept for after entry returns
-//	SP+8    c.Link          } arguments of the final Switch(c, c.Link)
-//	SP+0    c               }
-TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $24-0
+//	SP+8    c.Link          } arguments of the final Switch(scratch, c.Link)
+//	SP+0    &scratch        }
+//
+// Leaving through a scratch context keeps c from ever being marked ready
+// again: a Switch to a finished context throws instead of running on a
+// stack that may already belong to someone else.
+TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0
 	MOVQ	BX, 16(SP)				// keep c
 	MOVQ	(TLS), R14				// Go code expects g in R14...
 	XORPS	X15, X15				// ...and zero in X15
@@ -110,11 +131,13 @@ TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $24-0
 	MOVQ	Context_Link(BX), CX
 	TESTQ	CX, CX
 	JEQ	nolink
-	MOVQ	BX, 0(SP)
+	LEAQ	24(SP), AX
+	MOVQ	$0, Context_entry(AX)			// scratch is no Init'ed context
+	MOVQ	$0, Context_hook(AX)
+	MOVQ	AX, 0(SP)
 	MOVQ	CX, 8(SP)
-	CALL	·Switch(SB)				// Switch(c, c.Link): leave for good
-	CALL	·resumedAfterReturn(SB)			// throws: c has nothing left to run
-	INT	$3
+	CALL	·Switch(SB)				// leave for good
+	INT	$3					// unreachable: nothing switches to scratch
 nolink:
 	CALL	·noLink(SB)				// throws
 	INT	$3

@@ -19,6 +19,8 @@
 TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD	from+0(FP), R0
 	MOVD	to+8(FP), R1
+	MOVD	Context_hook(R1), R26			// R26: the closure context register
+	CBNZ	R26, hook				// a hook context: call Go instead
 	MOVD	const_gStkTopSP(g), R2
 	CMP	$const_regionTopSP, R2			// a second stack is sound only in a region
 	BNE	outside
@@ -26,12 +28,14 @@ TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	CMP	g, R2					// to must be this goroutine's (0: never saved)
 	BNE	foreign
 	MOVD	Context_entry(R0), R2			// a from made by Init must be the running stack
-	CBZ	R2, checked
+	CBZ	R2, fromok
 	MOVD	Context_lo(R0), R2
 	MOVD	const_gStackLo(g), R3
 	CMP	R2, R3
 	BNE	notrunning
-checked:
+fromok:
+	MOVD	Context_ready(R1), R2			// to must be suspended: not running, not finished
+	CBZ	R2, notready
 	MOVD	const_gDefer(g), R2			// any defer or panic chain to move?
 	MOVD	const_gPanic(g), R3
 	ORR	R3, R2
@@ -44,7 +48,9 @@ regs:
 	MOVD	RSP, R2
 	STP	(R2, R30), Context_sp(R0)		// from resumes at LR with our SP
 	MOVD	R29, Context_bp(R0)			// and the caller's frame pointer
-	MOVD	g, Context_owner(R0)
+	MOVD	$1, R2
+	STP	(g, R2), Context_owner(R0)		// owner, ready = g, 1
+	MOVD	ZR, Context_ready(R1)			// to runs from here on
 	LDP	const_gStackLo(g), (R2, R3)		// the bounds of the stack being left
 	STP	(R2, R3), Context_lo(R0)
 	LDP	Context_lo(R1), (R2, R3)		// the runtime must see the stack that runs:
@@ -75,10 +81,18 @@ chains:
 	MOVD	to+8(FP), R1
 	B	regs
 
+hook:
+	// Tail-call the hook, a Go closure: it returns straight to our caller
+	// (LR is untouched). g is already in R28.
+	MOVD	0(R26), R2
+	JMP	(R2)
+
 outside:
-	JMP	·notInRegion(SB)			// these three throw
+	JMP	·notInRegion(SB)			// these throw
 foreign:
 	JMP	·foreignContext(SB)
+notready:
+	JMP	·notReady(SB)
 notrunning:
 	JMP	·notRunning(SB)
 
@@ -94,12 +108,17 @@ TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
 // Context. TOPFRAME makes the runtime's unwinder stop here, as at goexit.
 //
 //	Hi      ...
-//	        saved R29 = 0   (prologue, below RSP+0's LR slot) ends the frame-pointer chain
+//	        saved R29 = 0   (prologue, below the frame) ends the frame-pointer chain
+//	RSP+32  scratch         a Context that receives this stack's last state
 //	RSP+24  c               kept for after entry returns
-//	RSP+16  c.Link          } arguments of the final Switch(c, c.Link)
-//	RSP+8   c               }
+//	RSP+16  c.Link          } arguments of the final Switch(scratch, c.Link)
+//	RSP+8   &scratch        }
 //	RSP+0   saved LR = 0    (prologue)
-TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $24-0
+//
+// Leaving through a scratch context keeps c from ever being marked ready
+// again: a Switch to a finished context throws instead of running on a
+// stack that may already belong to someone else.
+TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0
 	MOVD	R1, 24(RSP)				// keep c
 	MOVD	Context_entry(R1), R26			// R26: the closure context register
 	MOVD	0(R26), R0
@@ -107,11 +126,13 @@ TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $24-0
 	MOVD	24(RSP), R1
 	MOVD	Context_Link(R1), R2
 	CBZ	R2, nolink
-	MOVD	R1, 8(RSP)
+	ADD	$32, RSP, R0
+	MOVD	ZR, Context_entry(R0)			// scratch is no Init'ed context
+	MOVD	ZR, Context_hook(R0)
+	MOVD	R0, 8(RSP)
 	MOVD	R2, 16(RSP)
-	CALL	·Switch(SB)				// Switch(c, c.Link): leave for good
-	CALL	·resumedAfterReturn(SB)			// throws: c has nothing left to run
-	UNDEF
+	CALL	·Switch(SB)				// leave for good
+	UNDEF						// unreachable: nothing switches to scratch
 nolink:
 	CALL	·noLink(SB)				// throws
 	UNDEF

@@ -231,6 +231,41 @@ func TestDeferChainsStayWithTheirStack(t *testing.T) {
 	assert.Equal(t, []string{"parent between", "parent defer", "child resumed", "child defer", "child defer", "child returned"}, order)
 }
 
+func TestHookRunsInsteadOfSwitching(t *testing.T) {
+	var from, hook ctx.Context
+	calls := 0
+	hook.SetHook(func() { calls++ })
+	ctx.Switch(&from, &hook) // no region needed: nothing switches
+	ctx.Switch(&from, &hook)
+	assert.Equal(t, 2, calls)
+	assert.False(t, from.Suspended(), "from is not saved by a hook call")
+
+	// A hook may stand for a finished context inside a region, too.
+	p := newPair(t, func(p *pair) {})
+	ctx.Region(func() {
+		p.resume()
+		p.child.SetHook(func() { calls += 10 })
+		p.resume()
+	})
+	assert.Equal(t, 12, calls)
+}
+
+func TestSuspended(t *testing.T) {
+	var states []bool
+	p := newPair(t, func(p *pair) {
+		states = append(states, p.child.Suspended(), p.parent.Suspended())
+		p.yield()
+	})
+	states = append(states, p.child.Suspended())
+	ctx.Region(func() {
+		p.resume()
+		states = append(states, p.child.Suspended(), p.parent.Suspended())
+		p.resume() // returns: finished
+	})
+	states = append(states, p.child.Suspended())
+	assert.Equal(t, []bool{true, false, true, true, false, false}, states)
+}
+
 func TestRegionNestsAndUnpins(t *testing.T) {
 	assert.False(t, ctx.InRegion())
 	var seen []bool
@@ -265,9 +300,13 @@ func TestFatal(t *testing.T) {
 			p.child.Link = nil
 			ctx.Region(p.resume)
 		}},
-		{"resume after return", "fatal error: ctx: Switch to a context whose entry function has returned", func(t *testing.T) {
+		{"resume after return", "fatal error: ctx: Switch to a context that is running or finished", func(t *testing.T) {
 			p := newPair(t, func(p *pair) {})
 			ctx.Region(func() { p.resume(); p.resume() })
+		}},
+		{"resume the running context", "fatal error: ctx: Switch to a context that is running or finished", func(t *testing.T) {
+			p := newPair(t, func(p *pair) { p.resume() })
+			ctx.Region(p.resume)
 		}},
 		{"switch to another goroutine's context", "fatal error: ctx: Switch to a context of another goroutine", func(t *testing.T) {
 			p := newPair(t, func(p *pair) {})

@@ -1,0 +1,272 @@
+// Package coro provides stackful coroutines: functions that can suspend
+// themselves from any call depth (Yield) and be resumed later (Resume),
+// passing a value each way.
+//
+//	c := coro.New(func(c *coro.Coro[int, string], in int) string {
+//		for in > 0 {
+//			in = c.Yield(strconv.Itoa(in)) // suspend; Resume's argument comes back
+//		}
+//		return "done"
+//	})
+//	out, alive := c.Resume(3) // "3", true
+//
+// The first Resume starts the body with its argument; each later Resume's
+// argument is what the pending Yield returns. Resume reports alive=false
+// when the body has returned, with the value it returned.
+//
+// # Engines
+//
+// Goroutine (the default) runs each coroutine on a goroutine of its own and
+// hands control over with the runtime's coroutine switch (iter.Pull). It is
+// sound for all Go code: blocking, system calls, panics, growable stacks,
+// the race detector, debuggers.
+//
+// Raw runs each coroutine on an mmap'd stack of fixed size (stackalloc) and
+// switches with corokit's own assembly (package ctx): several times faster,
+// but only inside Region, which pins the goroutine to its thread so that
+// the garbage collector never scans one of its stacks while another is
+// live. Inside a region, on any stack, code must not
+//
+//   - park: channel waits, contended locks, time.Sleep, runtime.GC,
+//     Goroutine-engine coroutines (fatal: "schedule: holding locks");
+//   - stop the world: runtime.ReadMemStats ("stopTheWorld: holding locks");
+//   - panic, even if recovered ("panic holding locks"); a nil dereference
+//     is "unexpected signal during runtime execution";
+//   - make scheduler-visible system calls: os file I/O, net ("stopm holding
+//     locks", or "traceback did not unwind completely" when a GC scan
+//     catches the goroutine in the call);
+//   - run long: a region holds up every GC cycle and stop-the-world pause
+//     of the process while it runs, and the heap grows uncollected;
+//   - need more stack than it has: a raw stack cannot grow, and overflowing
+//     it is "fatal error: stack size not a power of 2" (the goroutine that
+//     entered the region has ctx.RegionStackBudget more).
+//
+// Each of these ends the process with the fatal error quoted, never with a
+// corrupted heap. For the same reason misuse of a Raw coroutine (resuming a
+// finished one, yielding from the wrong stack) is a fatal error inside a
+// region rather than a panic.
+package coro
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/corokit/corokit/ctx"
+	"github.com/corokit/corokit/internal/gabi"
+	"github.com/corokit/corokit/stackalloc"
+)
+
+// Engine selects how a coroutine runs.
+type Engine uint8
+
+const (
+	Goroutine Engine = iota // each coroutine is a goroutine, switched by the runtime's own handoff (iter.Pull)
+	Raw                     // ctx.Switch on stackalloc stacks; only inside Region
+)
+
+func (e Engine) String() string {
+	switch e {
+	case Goroutine:
+		return "goroutine"
+	case Raw:
+		return "raw"
+	}
+	return fmt.Sprintf("Engine(%d)", uint8(e))
+}
+
+// DefaultStackSize is a Raw coroutine's stack size unless WithStackSize says
+// otherwise. Only the pages a coroutine touches become resident.
+const DefaultStackSize = 64 << 10
+
+// Option configures New and Pull.
+type Option func(*config)
+
+type config struct {
+	engine    Engine
+	stackSize int
+	alloc     *stackalloc.Allocator
+}
+
+func configure(opts []Option) config {
+	cfg := config{engine: Goroutine, stackSize: DefaultStackSize, alloc: stackalloc.Default}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+// WithEngine selects the engine (default Goroutine).
+func WithEngine(e Engine) Option {
+	if e > Raw {
+		panic(fmt.Sprintf("coro: WithEngine(%d): no such engine", uint8(e)))
+	}
+	return func(c *config) { c.engine = e }
+}
+
+// WithStackSize sets a Raw coroutine's stack size in bytes, from
+// ctx.MinStack to stackalloc.MaxSize. The stack cannot grow.
+func WithStackSize(bytes int) Option {
+	if bytes < ctx.MinStack || bytes > stackalloc.MaxSize {
+		panic(fmt.Sprintf("coro: WithStackSize(%d): want %d to %d bytes", bytes, ctx.MinStack, stackalloc.MaxSize))
+	}
+	return func(c *config) { c.stackSize = bytes }
+}
+
+// WithAllocator makes Raw coroutines take their stacks from a (default
+// stackalloc.Default).
+func WithAllocator(a *stackalloc.Allocator) Option {
+	if a == nil {
+		panic("coro: WithAllocator(nil)")
+	}
+	return func(c *config) { c.alloc = a }
+}
+
+// Coro is a coroutine whose Resume passes In values to it and whose Yield
+// passes Out values back.
+//
+// A Coro is not safe for concurrent use: calls from several goroutines
+// must be ordered (a Coro may move between goroutines, one at a time, on
+// the Goroutine engine). The checks below catch misuse, not data races.
+//
+// Resume and Yield are one inlined call into ctx.Switch: for Raw the
+// contexts are real stacks; for the Goroutine engine, and for Raw
+// coroutines that can no longer run, they are hook contexts (ctx.SetHook)
+// that call the engine's Go code, or report the misuse, instead.
+type Coro[In, Out any] struct {
+	self   ctx.Context // Resume switches here
+	parent ctx.Context // Yield switches here
+	in     In
+	out    Out
+	alive  bool // what Resume reports: the body is suspended in Yield
+
+	raw *rawCoro[In, Out] // exactly one of the two is set
+	gor *goCoro[In, Out]
+}
+
+// New returns a suspended coroutine that will run body on its first Resume.
+// New with the Raw engine panics outside a Region.
+func New[In, Out any](body func(c *Coro[In, Out], in In) Out, opts ...Option) *Coro[In, Out] {
+	if body == nil {
+		panic("coro: New with a nil body")
+	}
+	cfg := configure(opts)
+	if cfg.engine == Raw {
+		return newRaw(body, cfg)
+	}
+	return newGoroutine(body)
+}
+
+// Resume runs the coroutine until it yields or returns. alive reports
+// whether it is suspended in Yield(out); false means the body returned out.
+//
+// Resume panics if the coroutine has finished, is running (a coroutine
+// resuming itself, or another goroutine resuming it), or was closed; for
+// Raw coroutines, inside a Region, these are fatal errors. With the
+// Goroutine engine a panic in the body comes out of Resume as a
+// *PanicError holding the value and the coroutine's stack trace.
+func (c *Coro[In, Out]) Resume(in In) (out Out, alive bool) {
+	c.in = in
+	ctx.Switch(&c.parent, &c.self)
+	return c.out, c.alive
+}
+
+// Yield suspends the coroutine, making the pending Resume return (out,
+// true), and returns the argument of the Resume that continues it. It may
+// only be called by the coroutine's own body (at any depth), and panics
+// otherwise (Raw: a fatal error). When a Goroutine-engine coroutine is
+// closed while suspended, its Yield does not return: it unwinds the body,
+// running deferred calls.
+func (c *Coro[In, Out]) Yield(out Out) In {
+	c.out = out
+	c.alive = true
+	ctx.Switch(&c.self, &c.parent)
+	return c.in
+}
+
+// Done reports whether the coroutine has finished or been closed.
+func (c *Coro[In, Out]) Done() bool {
+	if c.raw != nil {
+		return c.raw.state >= finished
+	}
+	return c.gor.loadState() >= finished
+}
+
+// Engine reports the coroutine's engine.
+func (c *Coro[In, Out]) Engine() Engine {
+	if c.raw != nil {
+		return Raw
+	}
+	return Goroutine
+}
+
+// Close finishes a coroutine that has not finished. Closing a suspended
+// Goroutine-engine coroutine unwinds it: its pending deferred calls run,
+// innermost first, and its pending Yield never returns normally. If the
+// body recovers from that unwinding and yields again, or panics, Close
+// returns an error; the coroutine is finished either way. Closing a Raw
+// coroutine discards it without running its deferred calls: unwinding needs
+// a panic, which is fatal inside a region.
+//
+// Close of a running coroutine returns an error. Closing again returns the
+// first Close's result.
+func (c *Coro[In, Out]) Close() error {
+	if c.raw != nil {
+		return c.raw.close()
+	}
+	return c.gor.close()
+}
+
+// StackTrace returns the call stack of a suspended coroutine, innermost
+// first: from the function that called Yield to the body. It returns nil
+// for a coroutine that is not suspended in Yield. For the Goroutine engine
+// it reads the parked goroutine's stack (through runtime.Stack, which stops
+// the world: not for hot paths); for Raw it walks the saved frame pointers.
+func (c *Coro[In, Out]) StackTrace() []runtime.Frame {
+	if c.raw != nil {
+		return c.raw.stackTrace()
+	}
+	return c.gor.stackTrace()
+}
+
+// PanicError is what Resume panics with when a Goroutine-engine body
+// panics: the original value and the coroutine's stack at the panic.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("coro: the coroutine panicked: %v\n\ncoroutine stack:\n%s", e.Value, e.Stack)
+}
+
+// Unwrap returns Value if it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// state is a coroutine's life cycle; from finished on, it is over.
+type state uint32
+
+const (
+	created   state = iota // not started
+	suspended              // in Yield
+	running                // in Resume
+	closing                // Close is unwinding it
+	finished               // the body returned or panicked
+	closed                 // closed before finishing
+	discarded              // Raw: its Region ended while it was suspended
+)
+
+func (s state) String() string {
+	return [...]string{"new", "suspended", "running", "closing", "finished", "closed", "discarded"}[s]
+}
+
+// misuse reports a misuse of the API: a panic, or inside a Region, where a
+// panic is fatal anyway, a fatal error with the same message.
+func misuse(msg string) {
+	if ctx.InRegion() {
+		gabi.Throw(msg)
+	}
+	panic(msg)
+}

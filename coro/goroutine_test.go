@@ -1,0 +1,143 @@
+package coro_test
+
+import (
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/corokit/corokit/coro"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGoroutineClose(t *testing.T) {
+	t.Run("unwinds, innermost defer first", func(t *testing.T) {
+		var order []string
+		yieldReturned := false
+		c := coro.New(func(c *coro.Coro[int, int], in int) int {
+			defer func() { order = append(order, "outer") }()
+			func() {
+				defer func() { order = append(order, "inner") }()
+				c.Yield(1)
+				yieldReturned = true
+			}()
+			return 0
+		})
+		c.Resume(0)
+		require.NoError(t, c.Close())
+		assert.Equal(t, []string{"inner", "outer"}, order)
+		assert.False(t, yieldReturned, "the pending Yield never returns normally")
+		assert.True(t, c.Done())
+		assert.NoError(t, c.Close(), "idempotent")
+		assert.PanicsWithValue(t, "coro: Resume of a closed coroutine", func() { c.Resume(0) })
+	})
+	t.Run("recover and yield again", func(t *testing.T) {
+		c := coro.New(func(c *coro.Coro[int, int], in int) int {
+			defer func() {
+				recover()
+				c.Yield(2) // refuses to die
+			}()
+			return c.Yield(1)
+		})
+		c.Resume(0)
+		err := c.Close()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "yielded again")
+		assert.True(t, c.Done())
+		assert.Equal(t, err, c.Close(), "a second Close returns the first's result")
+	})
+	t.Run("panic while unwinding", func(t *testing.T) {
+		c := coro.New(func(c *coro.Coro[int, int], in int) int {
+			defer func() { panic("in a defer") }()
+			return c.Yield(1)
+		})
+		c.Resume(0)
+		var pe *coro.PanicError
+		require.ErrorAs(t, c.Close(), &pe)
+		assert.Equal(t, "in a defer", pe.Value)
+	})
+	t.Run("running", func(t *testing.T) {
+		var err error
+		c := coro.New(func(c *coro.Coro[int, int], in int) int {
+			err = c.Close()
+			return 0
+		})
+		c.Resume(0)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "running")
+	})
+	t.Run("never started", func(t *testing.T) {
+		ran := false
+		c := coro.New(func(c *coro.Coro[int, int], in int) int { ran = true; return 0 })
+		require.NoError(t, c.Close())
+		assert.False(t, ran)
+		assert.True(t, c.Done())
+	})
+}
+
+func TestGoroutinePanicPropagates(t *testing.T) {
+	boom := errors.New("boom")
+	c := coro.New(func(c *coro.Coro[int, int], in int) int {
+		c.Yield(1)
+		explode(boom)
+		return 0
+	})
+	c.Resume(0)
+	var pe *coro.PanicError
+	func() {
+		defer func() { pe, _ = recover().(*coro.PanicError) }()
+		c.Resume(0)
+	}()
+	require.NotNil(t, pe, "Resume panics with a *PanicError")
+	assert.Equal(t, boom, pe.Value, "the original value")
+	assert.ErrorIs(t, pe, boom)
+	assert.Contains(t, string(pe.Stack), "coro_test.explode", "the coroutine's stack at the panic")
+	assert.True(t, c.Done())
+}
+
+//go:noinline
+func explode(err error) { panic(err) }
+
+func TestGoroutineMisuseFromAnotherGoroutine(t *testing.T) {
+	entered, release := make(chan bool), make(chan bool)
+	c := coro.New(func(c *coro.Coro[int, int], in int) int {
+		entered <- true
+		<-release // blocking is fine on the Goroutine engine
+		return c.Yield(in)
+	})
+	resumed := make(chan bool)
+	go func() { c.Resume(1); close(resumed) }()
+	<-entered
+	assert.PanicsWithValue(t, "coro: Resume of a running coroutine", func() { c.Resume(2) })
+	close(release)
+	<-resumed // a Coro is not for concurrent use: order the calls
+	// Suspended now; Yield from this goroutine is outside the body.
+	assert.PanicsWithValue(t, "coro: Yield outside the coroutine's body (the coroutine is suspended)", func() { c.Yield(3) })
+	c.Close()
+}
+
+func TestGoroutineCleanupWhenUnreachable(t *testing.T) {
+	var unwound atomic.Int32
+	base := runtime.NumGoroutine()
+	func() {
+		for i := 0; i < 100; i++ {
+			c := coro.New(func(c *coro.Coro[int, int], in int) int {
+				defer unwound.Add(1)
+				for {
+					in = c.Yield(in)
+				}
+			})
+			c.Resume(i) // suspended, then forgotten
+		}
+	}()
+	require.GreaterOrEqual(t, runtime.NumGoroutine(), base+100)
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "forgotten coroutines' goroutines exit")
+	assert.Equal(t, int32(100), unwound.Load(), "and their deferred calls run")
+}
