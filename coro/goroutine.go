@@ -5,7 +5,6 @@ import (
 	"iter"
 	"runtime"
 	"runtime/debug"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/corokit/corokit/ctx"
@@ -14,10 +13,10 @@ import (
 
 // goCoro is a Goroutine-engine coroutine: the body runs inside an iter.Seq
 // driven by iter.Pull, whose next and stop switch goroutines with the
-// runtime's coroutine handoff. The handles' contexts are hooks into
-// resumeHook and yieldHook.
+// runtime's coroutine handoff. The handles' contexts are hooks that run
+// the engine (see handle).
 type goCoro[In, Out any] struct {
-	state   atomic.Uint32 // a state; Resume claims the coroutine with a CAS
+	state   state // owned by whoever runs the coroutine; a Coro is not for concurrent use
 	next    func() (Out, bool)
 	stop    func()
 	yieldFn func(Out) bool // iter.Pull's yield, valid inside the body
@@ -55,15 +54,42 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out) *Coro[In, Out]
 	return outer
 }
 
-// handle makes a Coro whose contexts hook into gc.
+// handle makes a Coro whose contexts hook into gc. The hooks are the engine
+// itself, not calls to it: every call level between the user's code and the
+// runtime's switch adds a return that the CPU predicts from the other
+// goroutine's calls, and mispredicts.
 func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	c := &Coro[In, Out]{gor: gc}
-	c.self.SetHook(func() { gc.resumeHook(c) })
-	c.parent.SetHook(func() { gc.yieldHook(c) })
+	c.self.SetHook(func() { // Resume: c.in holds the argument
+		if st := gc.loadState(); st != suspended && st != created {
+			misuse("coro: Resume of a " + st.String() + " coroutine")
+		}
+		gc.state = running
+		if ctx.InRegion() {
+			gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
+		}
+		gc.in = c.in
+		out, ok := gc.next()
+		if !ok {
+			gc.finished(c)
+			return
+		}
+		c.out, c.alive = out, true // the yield hook has set the state
+	})
+	c.parent.SetHook(func() { // Yield: c.out holds the value
+		if st := gc.loadState(); st != running || gabi.G() != gc.g {
+			gc.badYield(st)
+		}
+		gc.state = suspended
+		if !gc.yieldFn(c.out) {
+			panic(closeSignal{}) // Close called stop: unwind the body
+		}
+		c.in = gc.in // the resume hook has set the state to running
+	})
 	return c
 }
 
-func (gc *goCoro[In, Out]) loadState() state { return state(gc.state.Load()) }
+func (gc *goCoro[In, Out]) loadState() state { return gc.state }
 
 // recoverBody runs deferred in the body's goroutine.
 func (gc *goCoro[In, Out]) recoverBody() {
@@ -77,63 +103,37 @@ func (gc *goCoro[In, Out]) recoverBody() {
 	gc.panicked = &PanicError{Value: p, Stack: debug.Stack()}
 }
 
-// resumeHook is Resume: c.in holds the argument; it leaves the result in
-// c.out and c.alive.
-func (gc *goCoro[In, Out]) resumeHook(c *Coro[In, Out]) {
-	if !gc.state.CompareAndSwap(uint32(suspended), uint32(running)) &&
-		!gc.state.CompareAndSwap(uint32(created), uint32(running)) {
-		misuse("coro: Resume of a " + gc.loadState().String() + " coroutine")
-	}
-	if ctx.InRegion() {
-		gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
-	}
-	gc.in = c.in
-	out, ok := gc.next()
-	if ok {
-		c.out, c.alive = out, true // yieldHook has set the state
-		return
-	}
-	gc.state.Store(uint32(finished))
+// finished is Resume's end when the body has returned or panicked.
+func (gc *goCoro[In, Out]) finished(c *Coro[In, Out]) {
+	gc.state = finished
+	var zero Out
+	c.out, c.alive = zero, false
 	if p := gc.panicked; p != nil {
 		gc.panicked = nil
-		var zero Out
-		c.out, c.alive = zero, false
 		panic(p)
 	}
-	c.out, c.alive = gc.result, false
+	c.out = gc.result
 }
 
-// yieldHook is Yield: c.out holds the value; it leaves the next Resume's
-// argument in c.in.
-func (gc *goCoro[In, Out]) yieldHook(c *Coro[In, Out]) {
-	switch st := gc.loadState(); {
-	case st == closing && gabi.G() == gc.g:
-		// The body recovered from Close's unwinding and yields again.
+// badYield handles a Yield that cannot suspend: the body yielding again
+// while Close unwinds it, or a Yield from outside the body.
+func (gc *goCoro[In, Out]) badYield(st state) {
+	if st == closing && gabi.G() == gc.g {
 		gc.yieldedInClose = true
 		panic(closeSignal{})
-	case st != running || gabi.G() != gc.g:
-		misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
 	}
-	gc.state.Store(uint32(suspended))
-	if !gc.yieldFn(c.out) {
-		panic(closeSignal{}) // Close called stop: unwind the body
-	}
-	c.in = gc.in // resumeHook set the state to running
+	misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
 }
 
 func (gc *goCoro[In, Out]) close() error {
 	for {
 		switch st := gc.loadState(); st {
 		case created:
-			if !gc.state.CompareAndSwap(uint32(created), uint32(closed)) {
-				continue
-			}
+			gc.state = closed
 			gc.stop() // the body never ran
 			return nil
 		case suspended:
-			if !gc.state.CompareAndSwap(uint32(suspended), uint32(closing)) {
-				continue
-			}
+			gc.state = closing
 			gc.stop() // the pending Yield sees false and unwinds the body
 			switch {
 			case gc.panicked != nil:
@@ -141,7 +141,7 @@ func (gc *goCoro[In, Out]) close() error {
 			case gc.yieldedInClose:
 				gc.closeErr = errYieldedInClose
 			}
-			gc.state.Store(uint32(closed))
+			gc.state = closed
 			return gc.closeErr
 		case running, closing:
 			return errors.New("coro: Close of a running coroutine")
