@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/corokit/corokit/continuation"
 	"github.com/corokit/corokit/coro"
 	"github.com/corokit/corokit/ctx"
 	"github.com/corokit/corokit/stackalloc"
@@ -43,7 +44,9 @@ func Cases() []Case {
 	return []Case{
 		{"ctx", "bare ctx.Switch between two contexts, inside a Region", prepareCtx},
 		{"raw", "coro Raw engine: Resume + Yield, inside a Region", prepareRaw},
+		{"continuation-raw", "continuation on the Raw engine: Run + Yield(scope), inside a Region", prepareContinuationRaw},
 		{"goroutine", "coro Goroutine engine: Resume + Yield (iter.Pull underneath)", prepareGoroutine},
+		{"continuation-goroutine", "continuation on the Goroutine engine: Run + Yield(scope)", prepareContinuationGoroutine},
 		{"iterpull", "bare iter.Pull: one next() (the runtime's coroutine handoff)", prepareIterPull},
 		{"chan", "unbuffered channel ping-pong between two goroutines", prepareChan},
 		{"gosched", "two goroutines alternating with runtime.Gosched under GOMAXPROCS=1", prepareGosched},
@@ -90,6 +93,37 @@ func prepareRaw() (func(int), func()) {
 		})
 	}
 	return run, func() {}
+}
+
+var benchScope = continuation.NewScope("bench")
+
+func yieldForever() {
+	for {
+		continuation.Yield(benchScope)
+	}
+}
+
+func prepareContinuationRaw() (func(int), func()) {
+	run := func(n int) {
+		inRegions(n, func(k int) {
+			c := continuation.New(benchScope, yieldForever, coro.WithEngine(coro.Raw), coro.WithStackSize(16<<10))
+			for i := 0; i < k; i++ {
+				c.Run()
+			}
+			c.Close()
+		})
+	}
+	return run, func() {}
+}
+
+func prepareContinuationGoroutine() (func(int), func()) {
+	c := continuation.New(benchScope, yieldForever)
+	run := func(n int) {
+		for i := 0; i < n; i++ {
+			c.Run()
+		}
+	}
+	return run, func() { c.Close() }
 }
 
 func prepareGoroutine() (func(int), func()) {

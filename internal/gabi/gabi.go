@@ -57,6 +57,10 @@ func Goid(g unsafe.Pointer) uint64 { return *(*uint64)(unsafe.Add(g, OffGoid)) }
 // Preempt reports g.preempt: the scheduler has asked g to stop.
 func Preempt(g unsafe.Pointer) bool { return *(*bool)(unsafe.Add(g, OffPreempt)) }
 
+// LockedToThread reports whether g is wired to its thread
+// (runtime.LockOSThread): g.lockedm is set.
+func LockedToThread(g unsafe.Pointer) bool { return *word(g, OffLockedM) != 0 }
+
 // IsPreemptRequest reports whether a stackguard0 value is one of the
 // runtime's requests (stackPreempt, stackFork, stackForceMove) rather than a
 // stack limit. All of them lie in the top page of the address space.

@@ -127,6 +127,17 @@ func TestOffsets(t *testing.T) {
 			require.Equal(t, id, Goid(G()), wrong("goid", OffGoid))
 		})
 	})
+	t.Run("lockedm", func(t *testing.T) {
+		onFreshGoroutine(func() {
+			g := G()
+			require.Zero(t, *word(g, OffLockedM), wrong("lockedm", OffLockedM))
+			runtime.LockOSThread()
+			m, locked := *word(g, OffM), *word(g, OffLockedM)
+			runtime.UnlockOSThread()
+			require.Equal(t, m, locked, wrong("lockedm (must equal m while locked)", OffLockedM))
+			require.False(t, LockedToThread(g), wrong("lockedm", OffLockedM))
+		})
+	})
 	t.Run("preempt", func(t *testing.T) {
 		// A pinned goroutine cannot be stopped, so a stop-the-world request
 		// (runtime.GC) leaves g.preempt set until the pin ends.

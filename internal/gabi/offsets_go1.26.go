@@ -16,6 +16,7 @@ const (
 	OffStkTopSP    = 128 // stktopsp, after sched (a 48-byte gobuf) and syscallsp/pc/bp
 	OffGoid        = 152 // goid, after param, atomicstatus and stackLock
 	OffPreempt     = 177 // preempt, after schedlink, waitsince and waitreason
+	OffLockedM     = 208 // lockedm, after the flags and the tracking fields
 )
 
 // GoRelease names the release these offsets were taken from.

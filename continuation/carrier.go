@@ -1,0 +1,111 @@
+package continuation
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/corokit/corokit/internal/gabi"
+)
+
+// A carrier is a goroutine's view of the continuations mounted on it: the
+// innermost one, whose parent chain leads outwards (across goroutines, for
+// the Goroutine engine, whose bodies each run on a goroutine of their own).
+//
+// Carriers are found by the goroutine's runtime g in a direct-mapped table,
+// so that Run and Yield cost a few loads. The runtime reuses g records, so
+// a carrier also records the goroutine's id: a new goroutine on an old g
+// gets a carrier of its own, never the previous goroutine's.
+type carrier struct {
+	g    uintptr
+	goid uint64
+	cur  *cont
+}
+
+const tableBits = 12
+
+var (
+	table    [1 << tableBits]atomic.Pointer[carrier]
+	overflow struct {
+		lock atomic.Uint32 // a spin lock held pinned: never parks, so it works inside a Region
+		m    map[uintptr]*carrier
+	}
+	overflowUsed atomic.Bool
+)
+
+func slot(g uintptr) *atomic.Pointer[carrier] {
+	return &table[(g>>4)*0x9E3779B97F4A7C15>>(64-tableBits)]
+}
+
+// lookupCarrier returns the calling goroutine's carrier, or nil.
+func lookupCarrier(g unsafe.Pointer) *carrier {
+	k, id := uintptr(g), gabi.Goid(g)
+	if c := slot(k).Load(); c != nil && c.g == k && c.goid == id {
+		return c
+	}
+	if overflowUsed.Load() {
+		lockOverflow()
+		c := overflow.m[k]
+		unlockOverflow()
+		if c != nil && c.goid == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// carrierFor returns the calling goroutine's carrier, making it if needed.
+func carrierFor(g unsafe.Pointer) *carrier {
+	if c := lookupCarrier(g); c != nil {
+		return c
+	}
+	c := &carrier{g: uintptr(g), goid: gabi.Goid(g)}
+	s := slot(c.g)
+	// Take the slot if it is free or holds a carrier of an exited goroutine
+	// that ran on the same g; otherwise another goroutine has it.
+	if old := s.Load(); (old == nil || old.g == c.g) && s.CompareAndSwap(old, c) {
+		return c
+	}
+	lockOverflow()
+	if overflow.m == nil {
+		overflow.m = map[uintptr]*carrier{}
+	}
+	overflow.m[c.g] = c
+	overflowUsed.Store(true)
+	unlockOverflow()
+	return c
+}
+
+func lockOverflow() {
+	gabi.ProcPin()
+	for !overflow.lock.CompareAndSwap(0, 1) {
+	}
+}
+
+func unlockOverflow() {
+	overflow.lock.Store(0)
+	gabi.ProcUnpin()
+}
+
+// mount marks k mounted and the scope's most recent continuation. The
+// scope's pointer is stored only when it changes: an atomic store is a
+// locked instruction, and Run is on the hot path.
+func (k *cont) mount() {
+	k.mounted = true
+	if k.scope.last.Load() != k {
+		k.scope.last.Store(k)
+	}
+}
+
+// lastMounted returns the scope's most recent continuation if it is still
+// mounted, for telling a Yield from a foreign goroutine from a Yield with
+// nothing mounted. The foreign goroutine reads k.mounted without
+// synchronization of its own: a goroutine that a continuation's body
+// started is ordered after the mount by its go statement, and an
+// unrelated goroutine yielding into a scope it never mounted is racing
+// with the owner anyway (a plain bool cannot tear).
+func (s *Scope) lastMounted() *cont {
+	if k := s.last.Load(); k != nil && k.mounted {
+		return k
+	}
+	return nil
+}

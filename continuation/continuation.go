@@ -1,0 +1,298 @@
+// Package continuation provides one-shot delimited continuations modelled
+// on OpenJDK's jdk.internal.vm.Continuation, the primitive under Java's
+// virtual threads.
+//
+// A Continuation wraps a body. Run mounts it on the calling goroutine and
+// runs the body until the body returns or calls Yield(scope) for the
+// continuation's Scope; then Run returns. The next Run resumes the body
+// where it yielded.
+//
+//	scope := continuation.NewScope("generator")
+//	c := continuation.New(scope, func() {
+//		for i := 0; ; i++ {
+//			value = i
+//			continuation.Yield(scope) // back to whoever called Run
+//		}
+//	})
+//	c.Run() // value == 0
+//	c.Run() // value == 1
+//
+// Yield is static: it suspends the innermost mounted continuation of the
+// given scope, and with it every continuation mounted inside that one, so
+// an interpreter can yield to its outer scope through inner ones. The
+// suspended chain is mounted again, in order, by the outer continuation's
+// next Run.
+//
+// A Yield that cannot suspend is pinned: inside Pin/Unpin, from a goroutine
+// other than the one the continuation runs on, or while the goroutine is
+// locked to its thread where the engine cannot carry that. The
+// continuation's OnPinned handler is called with the reason (by default it
+// panics naming it) and Yield returns false.
+//
+// Continuations run on package coro's engines: Goroutine by default, Raw
+// (coro.WithEngine(coro.Raw)) inside coro.Region, under that package's
+// rules.
+package continuation
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"weak"
+
+	"github.com/corokit/corokit/coro"
+	"github.com/corokit/corokit/internal/gabi"
+)
+
+// Scope names a kind of continuation; Yield(scope) finds the innermost
+// mounted continuation of that scope.
+type Scope struct {
+	name string
+	last atomic.Pointer[cont] // the one mounted most recently, for a Yield from a foreign goroutine
+}
+
+// NewScope returns a new scope with the given name.
+func NewScope(name string) *Scope { return &Scope{name: name} }
+
+// Name returns the scope's name.
+func (s *Scope) Name() string { return s.name }
+
+// PinnedReason says why a Yield could not suspend.
+type PinnedReason uint8
+
+const (
+	CriticalSection  PinnedReason = iota + 1 // inside Pin/Unpin
+	ForeignGoroutine                         // the goroutine does not run a continuation of the scope
+	LockedThread                             // runtime.LockOSThread is in effect and the engine cannot carry it
+)
+
+func (r PinnedReason) String() string {
+	switch r {
+	case CriticalSection:
+		return "critical section"
+	case ForeignGoroutine:
+		return "foreign goroutine"
+	case LockedThread:
+		return "locked thread"
+	}
+	return fmt.Sprintf("PinnedReason(%d)", uint8(r))
+}
+
+// Continuation is a suspendable body bound to a scope. It is the only
+// holder of its coroutine's handle: when it becomes unreachable while
+// suspended, package coro closes the coroutine (Goroutine engine), so a
+// forgotten continuation leaks no goroutine.
+type Continuation struct {
+	*cont
+	co *coro.Coro[struct{}, *cont] // yields the continuation it yields to
+}
+
+// cont is what the body and the mount chains see of a continuation.
+type cont struct {
+	scope    *Scope
+	self     *coro.Coro[struct{}, *cont] // the body's own handle, for Yield
+	parent   *cont                       // the continuation whose body mounted it, if any
+	mounted  bool                        // also read by a Yield from a foreign goroutine: see lastMounted
+	goEngine bool                        // runs on the Goroutine engine
+	pins     int
+	onPinned func(PinnedReason)
+	handle   weak.Pointer[Continuation] // for Current
+}
+
+// New returns a continuation of scope that runs body. opts choose the coro
+// engine (Goroutine by default; Raw only inside coro.Region).
+func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
+	if scope == nil || body == nil {
+		panic("continuation: New with a nil scope or body")
+	}
+	k := &cont{scope: scope}
+	co := coro.New(func(self *coro.Coro[struct{}, *cont], _ struct{}) *cont {
+		k.self = self
+		if self.Engine() == coro.Goroutine {
+			// The body has a goroutine of its own: its carrier starts at k.
+			car := carrierFor(gabi.G())
+			car.cur = k
+			defer func() { car.cur = nil }()
+		}
+		body()
+		return nil
+	}, opts...)
+	c := &Continuation{cont: k, co: co}
+	k.handle = weak.Make(c)
+	k.goEngine = co.Engine() == coro.Goroutine
+	return c
+}
+
+// Scope returns the continuation's scope.
+func (c *Continuation) Scope() *Scope { return c.scope }
+
+// IsDone reports whether the body has returned (or panicked, or the
+// continuation was closed).
+func (c *Continuation) IsDone() bool { return c.co.Done() }
+
+// Run mounts c on the calling goroutine and runs it until it yields to its
+// scope or its body returns. Run of a done or mounted continuation panics.
+// A panic in the body comes out of Run with the original value (Goroutine
+// engine; on Raw a panic is fatal), and c is then done.
+func (c *Continuation) Run() {
+	if c.co.Done() {
+		panic("continuation: Run of a done continuation of scope " + c.scope.name)
+	}
+	k := c.cont
+	if k.mounted {
+		panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
+	}
+	car := carrierFor(gabi.G())
+	k.parent, car.cur = car.cur, k
+	k.mount()
+	defer k.unmountOnPanic(car)
+	for {
+		target, alive := c.co.Resume(struct{}{})
+		if !alive || target == k {
+			break
+		}
+		// The yield is for a continuation further out: suspend the one
+		// whose body is running this Run too, with c still inside it.
+		car.cur = k.parent
+		k.parent.self.Yield(target)
+		car.cur = k // resumed: c is mounted again and resumes its body
+	}
+	k.unmount(car)
+}
+
+func (k *cont) unmount(car *carrier) {
+	car.cur, k.parent = k.parent, nil
+	k.mounted = false
+}
+
+// unmountOnPanic keeps the carrier right when the body panics, and passes
+// the body's original panic value on.
+func (k *cont) unmountOnPanic(car *carrier) {
+	if !k.mounted {
+		return
+	}
+	k.unmount(car)
+	r := recover()
+	if pe, ok := r.(*coro.PanicError); ok {
+		panic(pe.Value)
+	}
+	panic(r)
+}
+
+// Yield suspends the innermost mounted continuation of scope, and every
+// continuation mounted inside it; that continuation's Run returns. Yield
+// returns true when the continuation is run again. A pinned Yield (see the
+// package documentation) calls OnPinned and returns false. With no
+// continuation of scope mounted anywhere, Yield panics.
+func Yield(scope *Scope) bool {
+	g := gabi.G()
+	var inner *cont
+	if car := lookupCarrier(g); car != nil {
+		inner = car.cur
+	}
+	target := inner
+	for target != nil && target.scope != scope {
+		target = target.parent
+	}
+	if target == nil {
+		if k := scope.lastMounted(); k != nil {
+			return k.pinned(ForeignGoroutine)
+		}
+		panic("continuation: no continuation of scope " + scope.name + " is mounted")
+	}
+	goroutineEngine := false
+	for k := inner; ; k = k.parent {
+		if k.pins > 0 {
+			return target.pinned(CriticalSection) // Loom asks the continuation being yielded
+		}
+		goroutineEngine = goroutineEngine || k.goEngine
+		if k == target {
+			break
+		}
+	}
+	if goroutineEngine && gabi.LockedToThread(g) {
+		// The runtime's coroutine switch requires the thread-lock state the
+		// coroutine was created with; it would be a fatal error.
+		return target.pinned(LockedThread)
+	}
+	inner.self.Yield(target)
+	return true
+}
+
+// OnPinned sets the handler called when a Yield to c is pinned. The
+// default handler panics naming the reason.
+func (c *Continuation) OnPinned(fn func(reason PinnedReason)) { c.onPinned = fn }
+
+func (k *cont) pinned(reason PinnedReason) bool {
+	if k.onPinned == nil {
+		panic(fmt.Sprintf("continuation: Yield to scope %s is pinned: %s", k.scope.name, reason))
+	}
+	k.onPinned(reason)
+	return false
+}
+
+// Pin enters a critical section of the innermost mounted continuation: a
+// Yield through it is pinned until the matching Unpin.
+func Pin() { innermost("Pin").pins++ }
+
+// Unpin leaves the critical section that Pin entered.
+func Unpin() {
+	c := innermost("Unpin")
+	if c.pins == 0 {
+		panic("continuation: Unpin without Pin")
+	}
+	c.pins--
+}
+
+func innermost(op string) *cont {
+	if car := lookupCarrier(gabi.G()); car != nil && car.cur != nil {
+		return car.cur
+	}
+	panic("continuation: " + op + " outside a mounted continuation")
+}
+
+// Current returns the innermost continuation of scope mounted on the
+// calling goroutine (through every continuation it runs inside), or nil.
+func Current(scope *Scope) *Continuation {
+	car := lookupCarrier(gabi.G())
+	if car == nil {
+		return nil
+	}
+	k := car.cur
+	for k != nil && k.scope != scope {
+		k = k.parent
+	}
+	if k == nil {
+		return nil
+	}
+	return k.handle.Value() // mounted, so its Run's caller holds it
+}
+
+// StackTrace returns a suspended continuation's call stack, innermost
+// first, from the function that called Yield to the body. It returns nil
+// for a continuation that is not suspended.
+func (c *Continuation) StackTrace() []runtime.Frame {
+	frames := c.co.StackTrace()
+	own := func(f runtime.Frame) bool {
+		return strings.HasPrefix(f.Function, "github.com/corokit/corokit/continuation.")
+	}
+	for len(frames) > 0 && own(frames[0]) {
+		frames = frames[1:]
+	}
+	for len(frames) > 0 && own(frames[len(frames)-1]) {
+		frames = frames[:len(frames)-1]
+	}
+	return frames
+}
+
+// Close ends a suspended continuation as coro.Coro.Close does: with the
+// Goroutine engine its pending deferred calls run. Close of a mounted
+// continuation returns an error.
+func (c *Continuation) Close() error {
+	if c.mounted {
+		return errors.New("continuation: Close of a mounted continuation of scope " + c.scope.name)
+	}
+	return c.co.Close()
+}
