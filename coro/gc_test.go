@@ -301,7 +301,10 @@ func TestRegionForbidden(t *testing.T) {
 			require.Error(t, r.Err, "the child survived:\n%s", r.Output)
 			found := false
 			for _, w := range tc.wants {
-				found = found || strings.Contains(r.Output, w)
+				if strings.Contains(r.Output, w) {
+					found = true
+					t.Log(w)
+				}
 			}
 			assert.True(t, found, "want one of %q in:\n%s", tc.wants, r.Output)
 		})

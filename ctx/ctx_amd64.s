@@ -2,6 +2,7 @@
 // docs/design.md for why each g field travels with its stack.
 
 #include "textflag.h"
+#include "funcdata.h"
 #include "go_asm.h"
 
 // func Switch(from, to *Context)
@@ -121,6 +122,7 @@ TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
 // again: a Switch to a finished context throws instead of running on a
 // stack that may already belong to someone else.
 TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0
+	NO_LOCAL_POINTERS				// a raw stack is never scanned: if it is, the unwind must reach the sentinel check
 	MOVQ	BX, 16(SP)				// keep c
 	MOVQ	(TLS), R14				// Go code expects g in R14...
 	XORPS	X15, X15				// ...and zero in X15

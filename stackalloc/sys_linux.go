@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/corokit/corokit/internal/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,7 +67,7 @@ func resident(addr, size uintptr) int64 {
 // countMappings counts the kernel mappings (lines of /proc/self/maps) that
 // overlap any of the chunks.
 func countMappings(chunks []chunk) int {
-	maps, err := readFileRaw("/proc/self/maps")
+	maps, err := procfs.ReadFile("/proc/self/maps")
 	if err != nil {
 		return -1
 	}
@@ -98,21 +99,17 @@ func parseMapsRange(line []byte) (lo, hi uintptr, ok bool) {
 	return uintptr(a), uintptr(b), err1 == nil && err2 == nil
 }
 
+// scanBuf is the buffer for error reports: static, so that they need no
+// memory when the process has run out of mappings. Callers hold a.mu.
+var scanBuf [4096]byte
+
 // processMappings counts all of the process's mappings, or returns -1.
-// It runs when mmap has just failed, so it allocates nothing: it counts
-// newlines through a fixed buffer.
-func processMappings() int {
-	n := 0
-	if err := scanFileRaw("/proc/self/maps", func(b []byte) { n += bytes.Count(b, []byte("\n")) }); err != nil {
-		return -1
-	}
-	return n
-}
+func processMappings() int { return procfs.Mappings(scanBuf[:]) }
 
 // maxMapCount reads the vm.max_map_count sysctl, or returns -1.
 func maxMapCount() int {
 	n, digits := 0, 0
-	if err := scanFileRaw("/proc/sys/vm/max_map_count", func(b []byte) {
+	if err := procfs.Scan("/proc/sys/vm/max_map_count", scanBuf[:], func(b []byte) {
 		for _, c := range b {
 			if '0' <= c && c <= '9' {
 				n, digits = n*10+int(c-'0'), digits+1
@@ -123,48 +120,6 @@ func maxMapCount() int {
 	}
 	return n
 }
-
-// readFileRaw reads a small /proc file with raw system calls, so that Stats
-// works inside a pinned region.
-func readFileRaw(path string) ([]byte, error) {
-	var out []byte
-	err := scanFileRaw(path, func(b []byte) { out = append(out, b...) })
-	return out, err
-}
-
-// scanBuf is scanFileRaw's buffer: static, so that error reports need no
-// memory when the process has run out of mappings. Callers hold a.mu.
-var scanBuf [4096]byte
-
-// scanFileRaw passes the contents of path to f, a buffer at a time.
-func scanFileRaw(path string, f func([]byte)) error {
-	var name [64]byte
-	if len(path) >= len(name) {
-		return unix.ENAMETOOLONG
-	}
-	copy(name[:], path)
-	fd, _, errno := unix.RawSyscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&name[0])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	defer unix.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
-	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&scanBuf[0])), uintptr(len(scanBuf)))
-		if errno == unix.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return errno
-		}
-		if n == 0 {
-			return nil
-		}
-		f(scanBuf[:n])
-	}
-}
-
-// atFDCWD is AT_FDCWD (-100) as a system call argument.
-var atFDCWD = func() uintptr { fd := unix.AT_FDCWD; return uintptr(fd) }()
 
 // kernelCannotRead reports whether the kernel fails to read the byte at
 // addr (EFAULT), as it must for a guard region. It writes that byte to a

@@ -1,0 +1,114 @@
+package bench
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed cxx/baselines.cpp
+var cxxSource []byte
+
+// CxxCase is a C++ baseline.
+type CxxCase struct {
+	Name, Doc, Run string
+	NeedsBoost     bool
+}
+
+// CxxCases are the C++ baselines corobench runs beside the Go cases.
+var CxxCases = []CxxCase{
+	{"boost-fcontext", "C++ Boost.Context jump_fcontext, g++ -O2", "fcontext", true},
+	{"glibc-swapcontext", "C++ glibc swapcontext (saves the signal mask: a system call per switch), g++ -O2", "swapcontext", false},
+}
+
+const boostHeader = "/usr/include/boost/context/detail/fcontext.hpp"
+
+// BuildCxx compiles the C++ baselines into dir with g++ -O2. It reports
+// which cases it could build and, for the others, why not.
+func BuildCxx(dir string) (binary string, available map[string]bool, missing []string, err error) {
+	gxx, err := exec.LookPath("g++")
+	if err != nil {
+		return "", nil, []string{"no g++ on PATH: C++ baselines skipped (apt-get install g++ libboost-context-dev)"}, nil
+	}
+	src := filepath.Join(dir, "baselines.cpp")
+	if err := os.WriteFile(src, cxxSource, 0o644); err != nil {
+		return "", nil, nil, err
+	}
+	binary = filepath.Join(dir, "baselines")
+	args := []string{"-O2", "-o", binary, src}
+	available = map[string]bool{"glibc-swapcontext": true}
+	if _, statErr := os.Stat(boostHeader); statErr == nil {
+		args = append([]string{"-DHAVE_BOOST_CONTEXT"}, append(args, "-lboost_context")...)
+		available["boost-fcontext"] = true
+	} else {
+		missing = append(missing, "no Boost.Context headers ("+boostHeader+"): boost-fcontext skipped (apt-get install libboost-context-dev)")
+	}
+	if out, err := exec.Command(gxx, args...).CombinedOutput(); err != nil {
+		return "", nil, nil, fmt.Errorf("g++ %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return binary, available, missing, nil
+}
+
+// RunCxx measures one C++ case with the binary BuildCxx made: it
+// calibrates the round trips to opts.Duration and runs opts.Count times.
+func RunCxx(binary string, c CxxCase, opts Options) (Result, error) {
+	opts.defaults()
+	n := int64(10_000)
+	for {
+		samples, err := cxxRun(binary, c.Run, n, 1)
+		if err != nil {
+			return Result{}, err
+		}
+		d := time.Duration(samples[0][1])
+		if d >= opts.Duration/10 || n >= 1<<32 {
+			n = max(1, int64(float64(n)*float64(opts.Duration)/float64(max(d, time.Microsecond))))
+			break
+		}
+		n *= 4
+	}
+	samples, err := cxxRun(binary, c.Run, n, opts.Count)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Name: c.Name, Doc: c.Doc}
+	for _, s := range samples {
+		r.Samples = append(r.Samples, float64(s[1])/float64(s[0]))
+		r.TSCTicks = append(r.TSCTicks, float64(s[2])/float64(s[0]))
+	}
+	r.NsPerRoundTrip = median(r.Samples)
+	return r, nil
+}
+
+// cxxRun runs the binary and parses its "N ELAPSED_NS TICKS" lines.
+func cxxRun(binary, name string, n int64, count int) ([][3]int64, error) {
+	out, err := exec.Command(binary, name, strconv.FormatInt(n, 10), strconv.Itoa(count)).Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %v", filepath.Base(binary), name, err)
+	}
+	var samples [][3]int64
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s %s: unexpected output %q", filepath.Base(binary), name, line)
+		}
+		var s [3]int64
+		for i := range f {
+			v, err := strconv.ParseUint(f[i], 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = int64(v)
+		}
+		samples = append(samples, s)
+	}
+	if len(samples) != count {
+		return nil, errors.New(name + ": wrong number of samples")
+	}
+	return samples, nil
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/corokit/corokit/bench"
+)
+
+// Report is the document corobench -json writes. Its schema:
+//
+//	cpu        CPU identification (vendor, brand, family/model/stepping, cores, caches, TSC, CET)
+//	go         the Go version
+//	os         kernel, GOOS, GOARCH
+//	gomaxprocs GOMAXPROCS during the run
+//	tsc_hz     the measured frequency of the tick counter (TSC or generic timer)
+//	count      runs per case
+//	cases[]    name, doc, ns_per_round_trip (median), samples (ns per round
+//	           trip, one per run), tsc_ticks (ticks per round trip, one per run)
+//	notes[]    cases that could not run, and why
+type Report struct {
+	CPU        CPU            `json:"cpu"`
+	Go         string         `json:"go"`
+	OS         OS             `json:"os"`
+	GOMAXPROCS int            `json:"gomaxprocs"`
+	TSCHz      float64        `json:"tsc_hz"`
+	Count      int            `json:"count"`
+	When       time.Time      `json:"when"`
+	Cases      []bench.Result `json:"cases"`
+	Notes      []string       `json:"notes,omitempty"`
+}
+
+func (r *Report) find(name string) *bench.Result {
+	for i := range r.Cases {
+		if r.Cases[i].Name == name {
+			return &r.Cases[i]
+		}
+	}
+	return nil
+}
+
+func (r *Report) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func readReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a corobench -json report: %v", path, err)
+	}
+	if len(r.Cases) == 0 {
+		return nil, fmt.Errorf("%s: a corobench report with no cases", path)
+	}
+	return &r, nil
+}
+
+func kib(n int) string {
+	if n <= 0 {
+		return "?"
+	}
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+func (r *Report) writeHeader(w io.Writer) {
+	c := r.CPU
+	fmt.Fprintf(w, "CPU     %s (%s, family %d model %d stepping %d)\n", c.Brand, c.Vendor, c.Family, c.Model, c.Stepping)
+	fmt.Fprintf(w, "        %d logical / %d physical cores; L1d %s, L1i %s, L2 %s, L3 %s\n",
+		c.LogicalCores, c.PhysicalCores, kib(c.L1D), kib(c.L1I), kib(c.L2), kib(c.L3))
+	fmt.Fprintf(w, "        invariant TSC: %s; CET shadow stack: %v, IBT: %v", c.InvariantTSC, yesNo(c.CETShadow), yesNo(c.CETIBT))
+	if c.Hypervisor != "" {
+		fmt.Fprintf(w, "; hypervisor: %s", c.Hypervisor)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "System  %s, %s/%s, %s, GOMAXPROCS=%d\n", r.OS.Kernel, r.OS.GOOS, r.OS.GOARCH, r.Go, r.GOMAXPROCS)
+	fmt.Fprintf(w, "Ticks   %s at %.3f GHz (measured): counter ticks, not core cycles\n", tickName(), r.TSCHz/1e9)
+	fmt.Fprintf(w, "Runs    %d per case; a round trip is one switch there and one back\n\n", r.Count)
+}
+
+func tickName() string {
+	if runtime.GOARCH == "arm64" {
+		return "CNTVCT_EL0"
+	}
+	return "TSC"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (r *Report) writeTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\tns/round trip\tspread (min-max)\tticks\tround trips/s\tvs raw\t")
+	raw := r.find("raw")
+	for _, c := range r.Cases {
+		ratio := "-"
+		if raw != nil && raw.NsPerRoundTrip > 0 {
+			ratio = fmt.Sprintf("%.2fx", c.NsPerRoundTrip/raw.NsPerRoundTrip)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f-%.1f\t%.0f\t%s\t%s\t\n", c.Name, c.NsPerRoundTrip, c.Min(), c.Max(),
+			c.MedianTicks(), rate(1e9/c.NsPerRoundTrip), ratio)
+	}
+	tw.Flush()
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+}
+
+func rate(perSec float64) string {
+	switch {
+	case perSec >= 1e9:
+		return fmt.Sprintf("%.2fG", perSec/1e9)
+	case perSec >= 1e6:
+		return fmt.Sprintf("%.1fM", perSec/1e6)
+	case perSec >= 1e3:
+		return fmt.Sprintf("%.1fk", perSec/1e3)
+	}
+	return fmt.Sprintf("%.0f", perSec)
+}
+
+// progress draws a one-line bar on a terminal.
+type progress struct {
+	w     io.Writer
+	on    bool
+	total int
+	done  int
+}
+
+func (p *progress) step(name string) {
+	if !p.on {
+		return
+	}
+	const width = 30
+	filled := width * p.done / max(p.total, 1)
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %-24s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.done, p.total, name)
+	p.done++
+}
+
+func (p *progress) finish() {
+	if p.on {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 70))
+	}
+}
