@@ -27,7 +27,7 @@ func (r *Report) writeSVG(w io.Writer) error {
 		}
 		return barW * v / hi
 	}
-	height := top + rowH*len(r.Cases) + 40
+	height := top + rowH*len(r.Cases) + 58
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="13">`+"\n", left+barW+right, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
@@ -37,8 +37,8 @@ func (r *Report) writeSVG(w io.Writer) error {
 	if logScale {
 		for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
 			x := left + scale(math.Pow(10, e))
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`+"\n", x, top-6, x, height-30)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#777" text-anchor="middle">%g</text>`+"\n", x, height-14, math.Pow(10, e))
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`+"\n", x, top-6, x, height-48)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#777" text-anchor="middle">%g</text>`+"\n", x, height-32, math.Pow(10, e))
 		}
 	}
 	for i, c := range r.Cases {
@@ -55,6 +55,13 @@ func (r *Report) writeSVG(w io.Writer) error {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
 			left, y+3, wBar, rowH-8, color, html.EscapeString(c.Doc))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%.1f</text>`+"\n", float64(left)+wBar+6, y+16, c.NsPerRoundTrip)
+	}
+	for i, l := range []struct{ color, text string }{
+		{"#e45756", "corokit's switch"}, {"#4c78a8", "Go runtime"}, {"#9d755d", "C++ baselines"},
+	} {
+		x := left + i*150
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" fill="#555">%s</text>`+"\n",
+			x, height-12, l.color, x+16, height-2, l.text)
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
