@@ -94,6 +94,7 @@ type cont struct {
 	scope    *Scope
 	self     *coro.Coro[struct{}, *cont] // the body's own handle, for Yield
 	parent   *cont                       // the continuation whose body mounted it, if any
+	inside   *cont                       // suspended inside this one by a yield through it
 	mounted  bool                        // also read by a Yield from a foreign goroutine: see lastMounted
 	goEngine bool                        // runs on the Goroutine engine
 	pins     int
@@ -155,9 +156,9 @@ func (c *Continuation) Run() {
 		}
 		// The yield is for a continuation further out: suspend the one
 		// whose body is running this Run too, with c still inside it.
-		car.cur = k.parent
+		car.cur, k.parent.inside = k.parent, k
 		k.parent.self.Yield(target)
-		car.cur = k // resumed: c is mounted again and resumes its body
+		car.cur, k.parent.inside = k, nil // resumed: c is mounted again and resumes its body
 	}
 	k.unmount(car)
 }
@@ -288,11 +289,26 @@ func (c *Continuation) StackTrace() []runtime.Frame {
 }
 
 // Close ends a suspended continuation as coro.Coro.Close does: with the
-// Goroutine engine its pending deferred calls run. Close of a mounted
-// continuation returns an error.
+// Goroutine engine its pending deferred calls run; a Raw one is discarded.
+// Continuations suspended inside it (by a yield through them to its scope)
+// end with it. Close of a mounted continuation returns an error.
 func (c *Continuation) Close() error {
 	if c.mounted {
 		return errors.New("continuation: Close of a mounted continuation of scope " + c.scope.name)
 	}
-	return c.co.Close()
+	inside := c.inside
+	c.inside = nil
+	err := c.co.Close()
+	for k := inside; k != nil; {
+		// Goroutine engine: unwinding c ran k's Run's deferred unmount.
+		// Raw: nothing ran; k's Run frame went with c's stack.
+		k.mounted, k.parent = false, nil
+		if !k.self.Done() {
+			k.self.Close()
+		}
+		next := k.inside
+		k.inside = nil
+		k = next
+	}
+	return err
 }

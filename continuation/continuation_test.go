@@ -407,6 +407,27 @@ func TestCloseRunsDefers(t *testing.T) {
 	assert.True(t, c.IsDone())
 }
 
+func TestCloseWithSuspendedInner(t *testing.T) {
+	outerScope, innerScope := continuation.NewScope("outer"), continuation.NewScope("inner")
+	forEngines(t, func(t *testing.T, e engine) {
+		var inner *continuation.Continuation
+		var err error
+		var done []bool
+		e.run(func() { // a Raw leftover would make coro.Region panic
+			outer := continuation.New(outerScope, func() {
+				inner = continuation.New(innerScope, func() { continuation.Yield(outerScope) }, e.opts...)
+				inner.Run()
+			}, e.opts...)
+			outer.Run() // suspended, with inner suspended inside it
+			err = outer.Close()
+			done = append(done, outer.IsDone(), inner.IsDone())
+		})
+		assert.NoError(t, err)
+		assert.Equal(t, []bool{true, true}, done)
+		assert.NoError(t, inner.Close(), "closing it again is harmless")
+	})
+}
+
 func TestUnreachableIsCleanedUp(t *testing.T) {
 	base := runtime.NumGoroutine()
 	for i := 0; i < 50; i++ {
