@@ -148,7 +148,11 @@ func (c *Continuation) Run() {
 	car := carrierFor(gabi.G())
 	k.parent, car.cur = car.cur, k
 	k.mount()
-	defer k.unmountOnPanic(car)
+	if k.goEngine {
+		// A panic in the body comes out of Resume here. (On Raw a panic is
+		// fatal: the deferred call would only cost time.)
+		defer k.unmountOnPanic(car)
+	}
 	for {
 		target, alive := c.co.Resume(struct{}{})
 		if !alive || target == k {
