@@ -3,7 +3,6 @@ package coro
 import (
 	"errors"
 	"runtime"
-	"unsafe"
 
 	"github.com/corokit/corokit/ctx"
 	"github.com/corokit/corokit/stackalloc"
@@ -96,20 +95,11 @@ func (r *rawCoro[In, Out]) close() error {
 	return nil
 }
 
-// stackTrace walks the saved frame-pointer chain of a suspended coroutine:
-// the PC it resumes at, then each frame's return PC, up to the trampoline.
+// stackTrace walks the saved frame-pointer chain of a suspended coroutine,
+// from the PC it resumes at up to the trampoline.
 func (r *rawCoro[In, Out]) stackTrace() []runtime.Frame {
 	if !r.started || r.state >= finished || !r.c.self.Suspended() {
 		return nil
 	}
-	self := &r.c.self
-	pcs := []uintptr{self.SavedPC()}
-	lo, hi := self.Stack()
-	for fp := self.SavedFP(); fp >= lo && fp+16 <= hi && len(pcs) < 1000; fp = *(*uintptr)(addr(fp)) {
-		pcs = append(pcs, *(*uintptr)(addr(fp + 8))) // the return PC sits above the saved frame pointer
-	}
-	return trimFrames(framesOf(pcs))
+	return trimFrames(framesOf(r.c.self.CallerPCs(1000)))
 }
-
-// addr turns an address on a raw stack (mmap'd memory) into a pointer.
-func addr(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }

@@ -144,13 +144,22 @@ func (c *Context) Suspended() bool { return c.ready == 1 && c.hook == nil }
 // both are zero.
 func (c *Context) Stack() (lo, hi uintptr) { return c.lo, c.hi }
 
-// SavedSP, SavedPC and SavedFP return where a suspended context was left:
-// its stack pointer, the PC it resumes at, and its frame pointer (BP on
-// amd64, R29 on arm64). Walking the frame pointers gives a suspended
-// context's call stack (see coro.StackTrace).
-func (c *Context) SavedSP() uintptr { return c.sp }
-func (c *Context) SavedPC() uintptr { return c.pc }
-func (c *Context) SavedFP() uintptr { return c.bp }
+// CallerPCs returns the call stack of a suspended context as
+// runtime.Callers would: the PC it resumes at, then each frame's return PC
+// along the saved frame-pointer chain (the return PC sits one word above
+// each saved frame pointer, on amd64 and arm64 alike), up to the
+// trampoline. It stops at the first frame pointer outside the context's
+// stack, and after max PCs. runtime.CallersFrames turns them into frames.
+func (c *Context) CallerPCs(max int) []uintptr {
+	if max <= 0 {
+		return nil
+	}
+	pcs := []uintptr{c.pc}
+	for fp := c.bp; fp >= c.lo && fp+16 <= c.hi && len(pcs) < max; fp = *(*uintptr)(addr(fp)) {
+		pcs = append(pcs, *(*uintptr)(addr(fp + 8)))
+	}
+	return pcs
+}
 
 // addr turns an address in a stackalloc stack into a pointer. The memory is
 // mmap'd: the Go heap never owns, moves or frees it.

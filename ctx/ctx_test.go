@@ -172,11 +172,20 @@ func TestFramePointersAndCallers(t *testing.T) {
 		inside = deeper(5, p.yield)
 	})
 	var parent stackView
+	var suspended []string
 	ctx.Region(func() {
 		p.resume() // the child yields from depth 5
 		parent = view()
+		f := runtime.CallersFrames(p.child.CallerPCs(100)) // its stack, read from outside
+		for more := true; more; {
+			var fr runtime.Frame
+			fr, more = f.Next()
+			suspended = append(suspended, fr.Function)
+		}
 		p.resume() // it walks its stack after being resumed
 	})
+	assert.Equal(t, 6, strings.Count(strings.Join(suspended, " "), "ctx_test.deeper"), suspended)
+	assert.Equal(t, "github.com/corokit/corokit/ctx.trampoline", suspended[len(suspended)-1], suspended)
 	inside.check(t)
 	parent.check(t)
 	// The whole chain, trampoline included, then the zero return PC that
