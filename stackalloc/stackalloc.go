@@ -36,7 +36,6 @@ package stackalloc
 import (
 	"errors"
 	"fmt"
-	"math/bits"
 	"os"
 	"sync/atomic"
 	"unsafe"
@@ -155,6 +154,7 @@ type Allocator struct {
 	chunks  []chunk            // every reservation, for Stats
 	live    int
 	pooled  int
+	scanBuf [4096]byte // for error reports, allocated up front; guarded by mu
 }
 
 // Default is the allocator that coro and ctx users share.
@@ -383,7 +383,7 @@ func (e *MapError) Error() string {
 func (e *MapError) Unwrap() error { return e.Err }
 
 func (a *Allocator) mapError(op string, size uintptr, err error) error {
-	return &MapError{Op: op, Bytes: size, Err: err, Mappings: processMappings(), MaxMapCount: maxMapCount(), Guard: a.guard}
+	return &MapError{Op: op, Bytes: size, Err: err, Mappings: processMappings(a.scanBuf[:]), MaxMapCount: maxMapCount(a.scanBuf[:]), Guard: a.guard}
 }
 
 // spinLock is a lock for the allocator's short critical sections. The
@@ -406,9 +406,6 @@ func (l *spinLock) unlock() {
 var pageSize = uintptr(os.Getpagesize())
 
 func roundUp(n, to uintptr) uintptr { return (n + to - 1) &^ (to - 1) }
-
-// isPowerOfTwo is used by the tests to check the promise in the package doc.
-func isPowerOfTwo(n uintptr) bool { return bits.OnesCount64(uint64(n)) == 1 }
 
 // Bytes returns the usable range [Lo, Hi) as a slice, for tests and for
 // people inspecting a stack. It is valid until s is freed.

@@ -99,17 +99,15 @@ func parseMapsRange(line []byte) (lo, hi uintptr, ok bool) {
 	return uintptr(a), uintptr(b), err1 == nil && err2 == nil
 }
 
-// scanBuf is the buffer for error reports: static, so that they need no
-// memory when the process has run out of mappings. Callers hold a.mu.
-var scanBuf [4096]byte
-
 // processMappings counts all of the process's mappings, or returns -1.
-func processMappings() int { return procfs.Mappings(scanBuf[:]) }
+// Error reports call it when mmap has failed: it reads through buf, so it
+// needs no memory when the process has run out of mappings.
+func processMappings(buf []byte) int { return procfs.Mappings(buf) }
 
-// maxMapCount reads the vm.max_map_count sysctl, or returns -1.
-func maxMapCount() int {
+// maxMapCount reads the vm.max_map_count sysctl through buf, or returns -1.
+func maxMapCount(buf []byte) int {
 	n, digits := 0, 0
-	if err := procfs.Scan("/proc/sys/vm/max_map_count", scanBuf[:], func(b []byte) {
+	if err := procfs.Scan("/proc/sys/vm/max_map_count", buf, func(b []byte) {
 		for _, c := range b {
 			if '0' <= c && c <= '9' {
 				n, digits = n*10+int(c-'0'), digits+1
