@@ -188,7 +188,7 @@ func (c *Coro[In, Out]) Done() bool {
 	if c.raw != nil {
 		return c.raw.state >= finished
 	}
-	return c.gor.loadState() >= finished
+	return c.gor.state >= finished
 }
 
 // Engine reports the coroutine's engine.

@@ -61,7 +61,7 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out) *Coro[In, Out]
 func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	c := &Coro[In, Out]{gor: gc}
 	c.self.SetHook(func() { // Resume: c.in holds the argument
-		if st := gc.loadState(); st != suspended && st != created {
+		if st := gc.state; st != suspended && st != created {
 			misuse("coro: Resume of a " + st.String() + " coroutine")
 		}
 		gc.state = running
@@ -77,7 +77,7 @@ func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 		c.out, c.alive = out, true // the yield hook has set the state
 	})
 	c.parent.SetHook(func() { // Yield: c.out holds the value
-		if st := gc.loadState(); st != running || gabi.G() != gc.g {
+		if st := gc.state; st != running || gabi.G() != gc.g {
 			gc.badYield(st)
 		}
 		gc.state = suspended
@@ -89,15 +89,13 @@ func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	return c
 }
 
-func (gc *goCoro[In, Out]) loadState() state { return gc.state }
-
 // recoverBody runs deferred in the body's goroutine.
 func (gc *goCoro[In, Out]) recoverBody() {
 	p := recover()
 	if p == nil {
 		return
 	}
-	if _, ok := p.(closeSignal); ok && gc.loadState() == closing {
+	if _, ok := p.(closeSignal); ok && gc.state == closing {
 		return // Close's unwinding reached the top
 	}
 	gc.panicked = &PanicError{Value: p, Stack: debug.Stack()}
@@ -127,7 +125,7 @@ func (gc *goCoro[In, Out]) badYield(st state) {
 
 func (gc *goCoro[In, Out]) close() error {
 	for {
-		switch st := gc.loadState(); st {
+		switch st := gc.state; st {
 		case created:
 			gc.state = closed
 			gc.stop() // the body never ran
@@ -152,7 +150,7 @@ func (gc *goCoro[In, Out]) close() error {
 }
 
 func (gc *goCoro[In, Out]) stackTrace() []runtime.Frame {
-	if gc.loadState() != suspended || gc.g == nil {
+	if gc.state != suspended || gc.g == nil {
 		return nil
 	}
 	return trimFrames(goroutineFrames(gc.goid))

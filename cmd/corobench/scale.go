@@ -22,21 +22,19 @@ type scaleResult struct {
 	StackSize         int
 }
 
-// measureScale runs make, which must create n live things, between two
+// measureScale runs create, which must create n live things, between two
 // readings of the process's memory. It reads /proc with raw system calls,
 // so it may run inside a Region.
-func measureScale(what string, n int, make func()) scaleResult {
-	buf := make1()
+func measureScale(what string, n int, create func()) scaleResult {
+	buf := make([]byte, 64<<10)
 	m0 := procfs.Mappings(buf)
 	v0, r0, _ := procfs.Memory()
 	start := time.Now()
-	make()
+	create()
 	d := time.Since(start)
 	v1, r1, _ := procfs.Memory()
 	return scaleResult{What: what, N: n, Create: d, Resident: r1 - r0, Virtual: v1 - v0, Mappings: procfs.Mappings(buf) - m0}
 }
-
-func make1() []byte { return make([]byte, 64<<10) }
 
 func suspendedBody(c *coro.Coro[int, int], in int) int {
 	for {
