@@ -59,6 +59,16 @@ func list(n, base int) *node {
 	return head
 }
 
+// churn changes a coroutine's list between yields: every fourth time it
+// leaves the old list behind as garbage for a new one, otherwise it grows
+// it by a fresh node. It returns the list and its length.
+func churn(l *node, n, in int) (*node, int) {
+	if in%4 == 3 {
+		return list(8, 1000+in), 8
+	}
+	return newNode(in, l), n + 1
+}
+
 // gcLoop runs runtime.GC back to back until stop is closed.
 func gcLoop() (stop func()) {
 	done := make(chan struct{})
@@ -99,10 +109,10 @@ func lastLine(out, prefix string) string {
 	return ""
 }
 
-// TestGCTortureRaw: 100,000 yields of Raw coroutines (1,000 regions of
-// 100, so that GC cycles start between them and overlap them), with heap objects held only in the coroutine's frames across
-// yields and only in the parent's frames while it runs, fresh allocations
-// on both sides, and a GC cycle starting whenever a region lets it.
+// TestGCTortureRaw: 100,000 yields of Raw coroutines in 1,000 regions of
+// 100, so that GC cycles start between them and overlap them, with heap
+// objects held only in the coroutine's frames across yields and only in
+// the parent's frames while it runs, and fresh allocations on both sides.
 func TestGCTortureRaw(t *testing.T) {
 	if !testproc.IsChild(t) {
 		runTortured(t)
@@ -120,11 +130,7 @@ func TestGCTortureRaw(t *testing.T) {
 					if b := check(mine, n); b != "" {
 						return "coroutine: " + b
 					}
-					if in%4 == 3 {
-						mine, n = list(8, 1000+in), 8 // garbage behind, new objects in
-					} else {
-						mine, n = newNode(in, mine), n+1
-					}
+					mine, n = churn(mine, n, in)
 					in = c.Yield("")
 				}
 			}, coro.WithEngine(coro.Raw))
@@ -188,11 +194,7 @@ func TestGCTortureGoroutine(t *testing.T) {
 					return fmt.Sprint("json: ", err, v)
 				}
 			}
-			if in%4 == 3 {
-				mine, n = list(8, 1000+in), 8
-			} else {
-				mine, n = newNode(in, mine), n+1
-			}
+			mine, n = churn(mine, n, in)
 			in = c.Yield("")
 		}
 		return "done"
