@@ -40,6 +40,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 
 	"github.com/corokit/corokit/coro"
@@ -193,14 +194,8 @@ func (k *cont) unmountOnPanic(car *carrier) {
 // continuation of scope mounted anywhere, Yield panics.
 func Yield(scope *Scope) bool {
 	g := gabi.G()
-	var inner *cont
-	if car := lookupCarrier(g); car != nil {
-		inner = car.cur
-	}
-	target := inner
-	for target != nil && target.scope != scope {
-		target = target.parent
-	}
+	inner := innermostOn(g)
+	target := inner.find(scope)
 	if target == nil {
 		if k := scope.lastMounted(); k != nil {
 			return k.pinned(ForeignGoroutine)
@@ -252,8 +247,8 @@ func Unpin() {
 }
 
 func innermost(op string) *cont {
-	if car := lookupCarrier(gabi.G()); car != nil && car.cur != nil {
-		return car.cur
+	if k := innermostOn(gabi.G()); k != nil {
+		return k
 	}
 	panic("continuation: " + op + " outside a mounted continuation")
 }
@@ -261,18 +256,28 @@ func innermost(op string) *cont {
 // Current returns the innermost continuation of scope mounted on the
 // calling goroutine (through every continuation it runs inside), or nil.
 func Current(scope *Scope) *Continuation {
-	car := lookupCarrier(gabi.G())
-	if car == nil {
-		return nil
+	if k := innermostOn(gabi.G()).find(scope); k != nil {
+		return k.handle.Value() // mounted, so its Run's caller holds it
 	}
-	k := car.cur
+	return nil
+}
+
+// innermostOn returns the innermost continuation mounted on goroutine g,
+// or nil.
+func innermostOn(g unsafe.Pointer) *cont {
+	if car := lookupCarrier(g); car != nil {
+		return car.cur
+	}
+	return nil
+}
+
+// find returns the innermost continuation of scope in the chain from k
+// outwards, or nil.
+func (k *cont) find(scope *Scope) *cont {
 	for k != nil && k.scope != scope {
 		k = k.parent
 	}
-	if k == nil {
-		return nil
-	}
-	return k.handle.Value() // mounted, so its Run's caller holds it
+	return k
 }
 
 // StackTrace returns a suspended continuation's call stack, innermost
