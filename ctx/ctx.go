@@ -203,12 +203,14 @@ func notReady() {
 // Implemented in assembly.
 func trampoline()
 func trampolineEntry()
-func trampolineEntryPC() uintptr
+func textAddrs() (sw, tramp, trampEntry uintptr)
 
 // SwitchPC and TrampolinePC return the entry addresses of the assembly
 // routines, for disassemblers and inspectors.
-func SwitchPC() uintptr
-func TrampolinePC() uintptr
+func SwitchPC() uintptr     { sw, _, _ := textAddrs(); return sw }
+func TrampolinePC() uintptr { _, tramp, _ := textAddrs(); return tramp }
+
+func trampolineEntryPC() uintptr { _, _, entry := textAddrs(); return entry }
 
 // Constants for the assembly (through go_asm.h).
 const (

@@ -144,20 +144,15 @@ nolink:
 	CALL	·noLink(SB)				// throws
 	INT	$3
 
-// func trampolineEntryPC() uintptr
-TEXT ·trampolineEntryPC(SB), NOSPLIT|NOFRAME, $0-8
-	LEAQ	·trampolineEntry(SB), AX
-	MOVQ	AX, ret+0(FP)
-	RET
-
-// func SwitchPC() uintptr
-TEXT ·SwitchPC(SB), NOSPLIT|NOFRAME, $0-8
+// func textAddrs() (sw, tramp, trampEntry uintptr)
+//
+// The ABI0 entry points themselves: Go's function values would give the
+// addresses of ABI wrappers instead.
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-24
 	LEAQ	·Switch(SB), AX
-	MOVQ	AX, ret+0(FP)
-	RET
-
-// func TrampolinePC() uintptr
-TEXT ·TrampolinePC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVQ	AX, sw+0(FP)
 	LEAQ	·trampoline(SB), AX
-	MOVQ	AX, ret+0(FP)
+	MOVQ	AX, tramp+8(FP)
+	LEAQ	·trampolineEntry(SB), AX
+	MOVQ	AX, trampEntry+16(FP)
 	RET

@@ -139,20 +139,15 @@ nolink:
 	CALL	·noLink(SB)				// throws
 	UNDEF
 
-// func trampolineEntryPC() uintptr
-TEXT ·trampolineEntryPC(SB), NOSPLIT|NOFRAME, $0-8
-	MOVD	$·trampolineEntry(SB), R0
-	MOVD	R0, ret+0(FP)
-	RET
-
-// func SwitchPC() uintptr
-TEXT ·SwitchPC(SB), NOSPLIT|NOFRAME, $0-8
+// func textAddrs() (sw, tramp, trampEntry uintptr)
+//
+// The ABI0 entry points themselves: Go's function values would give the
+// addresses of ABI wrappers instead.
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD	$·Switch(SB), R0
-	MOVD	R0, ret+0(FP)
-	RET
-
-// func TrampolinePC() uintptr
-TEXT ·TrampolinePC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	R0, sw+0(FP)
 	MOVD	$·trampoline(SB), R0
-	MOVD	R0, ret+0(FP)
+	MOVD	R0, tramp+8(FP)
+	MOVD	$·trampolineEntry(SB), R0
+	MOVD	R0, trampEntry+16(FP)
 	RET
