@@ -88,20 +88,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Count: *count, When: time.Now().UTC(), TSCHz: bench.TSCHz(50 * time.Millisecond)}
 	bar := &progress{w: stderr, on: isTerminal(stderr)}
 	opts := bench.Options{Count: *count, Duration: *dur, Match: match}
-	goCases := 0
-	for _, c := range bench.Cases() {
-		if match == nil || match.MatchString(c.Name) {
-			goCases++
-		}
-	}
 	var cxx []bench.CxxCase
 	for _, c := range bench.CxxCases {
 		if match == nil || match.MatchString(c.Name) {
 			cxx = append(cxx, c)
 		}
 	}
-	bar.total = (goCases + len(cxx)) * *count
-	opts.Progress = func(_, _, _ int, name string) { bar.step(name) }
+	opts.Progress = func(_, goCases, _ int, name string) {
+		bar.total = (goCases + len(cxx)) * *count // Run knows how many cases matched
+		bar.step(name)
+	}
 	rep.Cases = bench.Run(opts)
 	if len(cxx) > 0 {
 		notes, results := runCxx(cxx, opts, bar)
