@@ -2,7 +2,6 @@ package coro
 
 import (
 	"errors"
-	"iter"
 	"runtime"
 	"runtime/debug"
 	"unsafe"
@@ -11,21 +10,21 @@ import (
 	"github.com/corokit/corokit/internal/gabi"
 )
 
-// goCoro is a Goroutine-engine coroutine: the body runs inside an iter.Seq
-// driven by iter.Pull, whose next and stop switch goroutines with the
-// runtime's coroutine handoff. The handles' contexts are hooks that run
-// the engine (see handle).
+// goCoro is a Goroutine-engine coroutine: the body runs on a goroutine of
+// its own, and control passes between it and the resumer by the runtime's
+// coroutine handoff (gabi.CoroSwitch, what iter.Pull is built on). The
+// handles' contexts are hooks that run the engine (see handle).
 type goCoro[In, Out any] struct {
-	state   state // owned by whoever runs the coroutine; a Coro is not for concurrent use
-	next    func() (Out, bool)
-	stop    func()
-	yieldFn func(Out) bool // iter.Pull's yield, valid inside the body
+	state state // owned by whoever runs the coroutine; a Coro is not for concurrent use
+	rc    *gabi.Coro
 
-	in     In // the latest Resume's argument, handed across goroutines
+	in     In  // the latest Resume's argument, handed across goroutines
+	out    Out // the latest Yield's value
 	result Out
 	g      unsafe.Pointer // the coroutine's goroutine, once started
 	goid   uint64
 
+	returned       bool        // the body returned (else it panicked or called Goexit)
 	panicked       *PanicError // a panic in the body, for Resume or Close
 	yieldedInClose bool
 	closeErr       error
@@ -43,12 +42,16 @@ var errYieldedInClose = errors.New("coro: the body recovered from Close's unwind
 func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out) *Coro[In, Out] {
 	gc := &goCoro[In, Out]{}
 	outer, inner := gc.handle(), gc.handle()
-	gc.next, gc.stop = iter.Pull(func(yield func(Out) bool) {
-		gc.yieldFn = yield
+	gc.rc = gabi.NewCoro(func(*gabi.Coro) {
+		gabi.RaceAcquire(unsafe.Pointer(gc))
+		if gc.state == closed {
+			return // closed before it started
+		}
 		gc.g = gabi.G()
 		gc.goid = gabi.Goid(gc.g)
-		defer gc.recoverBody()
+		defer gc.bodyEnded()
 		gc.result = body(inner, gc.in)
+		gc.returned = true
 	})
 	runtime.AddCleanup(outer, func(gc *goCoro[In, Out]) { gc.close() }, gc)
 	return outer
@@ -57,58 +60,78 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out) *Coro[In, Out]
 // handle makes a Coro whose contexts hook into gc. The hooks are the engine
 // itself, not calls to it: every call level between the user's code and the
 // runtime's switch adds a return that the CPU predicts from the other
-// goroutine's calls, and mispredicts.
+// goroutine's calls, and mispredicts. So the calls in the hooks must be
+// inlined, and the compiler inlines nothing into the closures of a
+// function that is itself inlined: hence noinline.
+//
+//go:noinline
 func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	c := &Coro[In, Out]{gor: gc}
 	c.self.SetHook(func() { // Resume: c.in holds the argument
 		if st := gc.state; st != suspended && st != created {
 			misuse("coro: Resume of a " + st.String() + " coroutine")
 		}
-		gc.state = running
 		if ctx.InRegion() {
 			gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
 		}
+		gc.state = running
 		gc.in = c.in
-		out, ok := gc.next()
-		if !ok {
+		gc.switchTo()
+		if gc.state != suspended {
 			gc.finished(c)
 			return
 		}
-		c.out, c.alive = out, true // the yield hook has set the state
+		c.out, c.alive = gc.out, true
 	})
 	c.parent.SetHook(func() { // Yield: c.out holds the value
 		if st := gc.state; st != running || gabi.G() != gc.g {
 			gc.badYield(st)
 		}
+		gc.out = c.out
 		gc.state = suspended
-		if !gc.yieldFn(c.out) {
-			panic(closeSignal{}) // Close called stop: unwind the body
+		gc.switchTo()
+		if gc.state == closing {
+			panic(closeSignal{}) // unwind the body
 		}
-		c.in = gc.in // the resume hook has set the state to running
+		c.in = gc.in
 	})
 	return c
 }
 
-// recoverBody runs deferred in the body's goroutine.
-func (gc *goCoro[In, Out]) recoverBody() {
-	p := recover()
-	if p == nil {
-		return
-	}
-	if _, ok := p.(closeSignal); ok && gc.state == closing {
-		return // Close's unwinding reached the top
-	}
-	gc.panicked = &PanicError{Value: p, Stack: debug.Stack()}
+// switchTo hands control to the other side and returns when it hands it
+// back, telling the race detector that the two sides take turns.
+func (gc *goCoro[In, Out]) switchTo() {
+	gabi.RaceRelease(unsafe.Pointer(gc))
+	gabi.CoroSwitch(gc.rc)
+	gabi.RaceAcquire(unsafe.Pointer(gc))
 }
 
-// finished is Resume's end when the body has returned or panicked.
+// bodyEnded runs deferred in the body's goroutine, last: the runtime then
+// ends the goroutine and hands control back to the resumer (or closer).
+func (gc *goCoro[In, Out]) bodyEnded() {
+	p := recover()
+	if _, ok := p.(closeSignal); ok && gc.state == closing {
+		p = nil // Close's unwinding reached the top
+	} else if p != nil {
+		gc.panicked = &PanicError{Value: p, Stack: debug.Stack()}
+	}
+	if gc.state != closing {
+		gc.state = finished
+	}
+	gabi.RaceRelease(unsafe.Pointer(gc))
+}
+
+// finished is Resume's end when the body has returned, panicked or called
+// runtime.Goexit, which ends the resumer's goroutine too, as with iter.Pull.
 func (gc *goCoro[In, Out]) finished(c *Coro[In, Out]) {
-	gc.state = finished
 	var zero Out
 	c.out, c.alive = zero, false
 	if p := gc.panicked; p != nil {
 		gc.panicked = nil
 		panic(p)
+	}
+	if !gc.returned {
+		runtime.Goexit()
 	}
 	c.out = gc.result
 }
@@ -128,11 +151,11 @@ func (gc *goCoro[In, Out]) close() error {
 		switch st := gc.state; st {
 		case created:
 			gc.state = closed
-			gc.stop() // the body never ran
+			gc.switchTo() // the body never runs; its goroutine exits
 			return nil
 		case suspended:
 			gc.state = closing
-			gc.stop() // the pending Yield sees false and unwinds the body
+			gc.switchTo() // the pending Yield panics with closeSignal, unwinding the body
 			switch {
 			case gc.panicked != nil:
 				gc.closeErr, gc.panicked = gc.panicked, nil

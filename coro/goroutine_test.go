@@ -146,3 +146,28 @@ func TestGoroutineCleanupWhenUnreachable(t *testing.T) {
 	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "forgotten coroutines' goroutines exit")
 	assert.Equal(t, int32(100), unwound.Load(), "and their deferred calls run")
 }
+
+// runtime.Goexit in the body ends the resumer's goroutine too, as it does
+// through iter.Pull: the body's goroutine is only a stand-in for the
+// resumer's, and code after Resume must not run as if the body returned.
+func TestGoroutineGoexit(t *testing.T) {
+	c := coro.New(func(c *coro.Coro[int, int], in int) int {
+		c.Yield(1)
+		runtime.Goexit()
+		return 2
+	})
+	var afterResume, deferred atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer deferred.Store(true)
+		c.Resume(0)
+		c.Resume(0)
+		afterResume.Store(true)
+	}()
+	<-done
+	assert.True(t, deferred.Load(), "the resumer's deferred calls ran")
+	assert.False(t, afterResume.Load(), "the resumer did not go on after Resume")
+	assert.True(t, c.Done())
+	assert.PanicsWithValue(t, "coro: Resume of a finished coroutine", func() { c.Resume(0) })
+}
