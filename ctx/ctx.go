@@ -89,6 +89,40 @@ type Context struct {
 //     from a context made by Init that is not running").
 func Switch(from, to *Context)
 
+// A Caller describes a call to Call in progress: how to resume the code
+// that called it. It is valid only inside the function Call runs, and only
+// until that function returns or passes the call on with Redirect.
+type Caller struct {
+	frame unsafe.Pointer // Call's argument frame, laid out in ctx_*.s
+}
+
+// Call runs fn on the calling stack, as a plain call would, but gives it a
+// Caller: fn may then complete the call as a switch made by Call's caller
+// (Redirect), so that when the caller resumes, it resumes right after Call,
+// with no frame of fn's in between. Each such frame would add a return
+// that the CPU predicts from the other stack's calls, and mispredicts.
+//
+// Call returns true, or what fn set with SetResult if fn returned.
+func Call(fn func(c Caller)) bool { return call(fn, 0, 0) }
+
+// call is Call's assembly; pc and bp are slots for it, not arguments.
+func call(fn func(Caller), pc, bp uintptr) (ok bool)
+
+// SetResult sets what Call returns if the function it runs returns.
+func (c Caller) SetResult(ok bool) { *(*bool)(unsafe.Add(c.frame, callerOK)) = ok }
+
+// callerOK is the offset of Call's result in its argument frame (ctx_*.s).
+const callerOK = 32
+
+// Redirect completes the Call that c describes as Switch(from, to) made by
+// Call's caller: from receives the caller's state, to runs, and when
+// something switches to from, Call returns true to its caller. If to is a
+// hook context, its hook is called on the caller's stack and returns to it.
+// The frames of the function Call runs are abandoned: it must have no
+// pending deferred calls. Redirect checks what Switch checks, in the same
+// way, and never returns.
+func Redirect(c Caller, from, to *Context)
+
 // MinStack is the smallest stack Init accepts. A runtime stack starts at
 // 2 KiB; the StackGuard area at the bottom of every stack must fit too.
 const MinStack = 4 << 10
@@ -201,6 +235,7 @@ func notReady() {
 }
 
 // Implemented in assembly.
+func switchFrom() // Switch and Redirect's common part; takes its inputs in registers
 func trampoline()
 func trampolineEntry()
 func textAddrs() (sw, tramp, trampEntry uintptr)

@@ -21,6 +21,16 @@
 TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ	from+0(FP), AX
 	MOVQ	to+8(FP), BX
+	MOVQ	0(SP), DI				// from resumes at our return PC,
+	LEAQ	8(SP), SI				// with SP as our RET would leave it,
+	JMP	·switchFrom(SB)				// and BP, the caller's frame pointer
+
+// func switchFrom()
+//
+// The switch proper, for Switch and Redirect: AX = from, BX = to, and the
+// state from resumes with: DI = PC, SI = SP, BP = frame pointer. SP is at
+// or below SI.
+TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	Context_hook(BX), DX
 	TESTQ	DX, DX					// a hook context: call Go instead
 	JNE	hook
@@ -43,11 +53,9 @@ fromok:
 	ORQ	Context_panicp(BX), DX
 	JNE	chains					// rare: open-coded defers make no records
 regs:
-	MOVQ	0(SP), DX				// from resumes at our return PC...
-	MOVQ	DX, Context_pc(AX)
-	LEAQ	8(SP), DX				// ...with SP as our RET would leave it
-	MOVQ	DX, Context_sp(AX)
-	MOVQ	BP, Context_bp(AX)			// and the caller's frame pointer
+	MOVQ	DI, Context_pc(AX)
+	MOVQ	SI, Context_sp(AX)
+	MOVQ	BP, Context_bp(AX)
 	MOVQ	CX, Context_owner(AX)
 	MOVQ	$1, Context_ready(AX)
 	MOVQ	$0, Context_ready(BX)			// to runs from here on
@@ -73,18 +81,24 @@ jump:
 chains:
 	// Move the chains in Go, with write barriers (g is a heap object the
 	// collector may be scanning), then switch registers as usual.
-	ADJSP	$16
+	ADJSP	$32					// (Go code preserves BP)
 	MOVQ	AX, 0(SP)
 	MOVQ	BX, 8(SP)
+	MOVQ	DI, 16(SP)
+	MOVQ	SI, 24(SP)
 	CALL	·swapChains(SB)
-	ADJSP	$-16
-	MOVQ	from+0(FP), AX
-	MOVQ	to+8(FP), BX
+	MOVQ	0(SP), AX
+	MOVQ	8(SP), BX
+	MOVQ	16(SP), DI
+	MOVQ	24(SP), SI
+	ADJSP	$-32
 	MOVQ	(TLS), CX
 	JMP	regs
 
 hook:
-	// Tail-call the hook, a Go closure: it returns straight to our caller.
+	// Tail-call the hook, a Go closure, with the stack as the code that
+	// called Switch left it: it returns straight there.
+	LEAQ	-8(SI), SP				// the return PC on top
 	MOVQ	(TLS), R14				// Go code expects g in R14...
 	XORPS	X15, X15				// ...and zero in X15
 	MOVQ	0(DX), AX				// DX: the closure context register
@@ -98,6 +112,48 @@ notready:
 	JMP	·notReady(SB)
 notrunning:
 	JMP	·notRunning(SB)
+
+// func call(fn func(Caller), pc, bp uintptr) (ok bool)
+//
+// Call's body. It tail-calls fn on the caller's stack with a Caller that
+// points at its own argument frame, which it turns into a record of how
+// to resume the caller:
+//
+//	SP+32  ok      what the caller gets: true unless fn says otherwise
+//	SP+24  bp      the caller's frame pointer
+//	SP+16  pc      the return PC (also at SP+0)
+//	SP+8   fn      then fn's spill slot for its Caller argument
+//	SP+0   return PC into the caller
+//
+// If fn returns, it returns straight to the caller. If it calls Redirect,
+// the caller resumes from the record instead, whenever its context does.
+TEXT ·call(SB), NOSPLIT|NOFRAME, $0-25
+	MOVQ	fn+0(FP), DX				// DX: the closure context register
+	MOVQ	0(SP), DI
+	MOVQ	DI, pc+8(FP)
+	MOVQ	BP, bp+16(FP)
+	MOVB	$1, ok+24(FP)
+	MOVQ	SP, AX					// fn's argument: the Caller
+	MOVQ	(TLS), R14
+	XORPS	X15, X15
+	MOVQ	0(DX), BX
+	JMP	BX
+
+// func Redirect(c Caller, from, to *Context)
+//
+// Completes the Call that c describes as a Switch(from, to) made by
+// Call's caller: from resumes where Call returns, with Call reporting
+// true; the frames of Call's fn, and Redirect's, are abandoned. (Redirect
+// has a frame, unlike the others, because it replaces BP.)
+TEXT ·Redirect(SB), NOSPLIT, $8-24
+	MOVQ	c_frame+0(FP), R9
+	MOVB	$1, 32(R9)				// Call returns true, whatever fn set
+	MOVQ	from+8(FP), AX
+	MOVQ	to+16(FP), BX
+	MOVQ	16(R9), DI				// the caller's return PC,
+	LEAQ	8(R9), SI				// its SP after Call returns,
+	MOVQ	24(R9), BP				// and its frame pointer
+	JMP	·switchFrom(SB)
 
 // trampolineEntry is where Init points a new context: on amd64 Init has
 // already written the zero return PC that ends unwinding, so it only jumps.

@@ -20,6 +20,16 @@
 TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD	from+0(FP), R0
 	MOVD	to+8(FP), R1
+	MOVD	R30, R5					// from resumes at LR,
+	MOVD	RSP, R6					// with our SP,
+	JMP	·switchFrom(SB)				// and R29, the caller's frame pointer
+
+// func switchFrom()
+//
+// The switch proper, for Switch and Redirect: R0 = from, R1 = to, and the
+// state from resumes with: R5 = PC, R6 = SP, R29 = frame pointer. RSP is
+// at or below R6.
+TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	Context_hook(R1), R26			// R26: the closure context register
 	CBNZ	R26, hook				// a hook context: call Go instead
 	MOVD	const_gStkTopSP(g), R2
@@ -46,9 +56,8 @@ fromok:
 	ORR	R3, R2
 	CBNZ	R2, chains				// rare: open-coded defers make no records
 regs:
-	MOVD	RSP, R2
-	STP	(R2, R30), Context_sp(R0)		// from resumes at LR with our SP
-	MOVD	R29, Context_bp(R0)			// and the caller's frame pointer
+	STP	(R6, R5), Context_sp(R0)		// from.sp, from.pc
+	MOVD	R29, Context_bp(R0)
 	MOVD	$1, R2
 	STP	(g, R2), Context_owner(R0)		// owner, ready = g, 1
 	MOVD	ZR, Context_ready(R1)			// to runs from here on
@@ -71,20 +80,27 @@ jump:
 chains:
 	// Move the chains in Go, with write barriers (g is a heap object the
 	// collector may be scanning), then switch registers as usual.
-	SUB	$32, RSP
+	SUB	$48, RSP				// (Go code preserves R29)
 	MOVD	R30, 0(RSP)				// the call below overwrites LR
 	MOVD	R0, 8(RSP)
 	MOVD	R1, 16(RSP)
+	MOVD	R5, 24(RSP)
+	MOVD	R6, 32(RSP)
 	CALL	·swapChains(SB)
 	MOVD	0(RSP), R30
-	ADD	$32, RSP
-	MOVD	from+0(FP), R0
-	MOVD	to+8(FP), R1
+	MOVD	8(RSP), R0
+	MOVD	16(RSP), R1
+	MOVD	24(RSP), R5
+	MOVD	32(RSP), R6
+	ADD	$48, RSP
 	B	regs
 
 hook:
-	// Tail-call the hook, a Go closure: it returns straight to our caller
-	// (LR is untouched). g is already in R28.
+	// Tail-call the hook, a Go closure, with the registers as the code
+	// that called Switch left them: it returns straight there. g is
+	// already in R28.
+	MOVD	R6, RSP
+	MOVD	R5, R30
 	MOVD	0(R26), R2
 	JMP	(R2)
 
@@ -96,6 +112,48 @@ notready:
 	JMP	·notReady(SB)
 notrunning:
 	JMP	·notRunning(SB)
+
+// func call(fn func(Caller), pc, bp uintptr) (ok bool)
+//
+// Call's body. It tail-calls fn on the caller's stack with a Caller that
+// points at its own argument frame, which it turns into a record of how
+// to resume the caller:
+//
+//	RSP+32  ok      what the caller gets: true unless fn says otherwise
+//	RSP+24  bp      the caller's frame pointer (R29)
+//	RSP+16  pc      the return PC (LR)
+//	RSP+8   fn      then fn's spill slot for its Caller argument
+//	RSP+0   the caller's saved LR (not ours to touch)
+//
+// If fn returns, it returns straight to the caller (LR is untouched). If it
+// calls Redirect, the caller resumes from the record instead, whenever its
+// context does.
+TEXT ·call(SB), NOSPLIT|NOFRAME, $0-25
+	MOVD	fn+0(FP), R26				// R26: the closure context register
+	MOVD	R30, pc+8(FP)
+	MOVD	R29, bp+16(FP)
+	MOVD	$1, R2
+	MOVB	R2, ok+24(FP)
+	MOVD	RSP, R0					// fn's argument: the Caller
+	MOVD	0(R26), R2
+	JMP	(R2)
+
+// func Redirect(c Caller, from, to *Context)
+//
+// Completes the Call that c describes as a Switch(from, to) made by
+// Call's caller: from resumes where Call returns, with Call reporting
+// true; the frames of Call's fn, and Redirect's, are abandoned. (Redirect
+// has a frame, unlike the others, because it replaces R29.)
+TEXT ·Redirect(SB), NOSPLIT, $16-24
+	MOVD	c_frame+0(FP), R9
+	MOVD	$1, R2
+	MOVB	R2, 32(R9)				// Call returns true, whatever fn set
+	MOVD	from+8(FP), R0
+	MOVD	to+16(FP), R1
+	MOVD	16(R9), R5				// the caller's return PC,
+	MOVD	R9, R6					// its SP,
+	MOVD	24(R9), R29				// and its frame pointer
+	JMP	·switchFrom(SB)
 
 // trampolineEntry is where Init points a new context. The trampoline's
 // prologue saves LR as its return PC: make it zero, the end of the stack.

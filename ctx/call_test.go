@@ -1,0 +1,104 @@
+package ctx_test
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/corokit/corokit/ctx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCallReturns(t *testing.T) {
+	calls := 0
+	assert.True(t, ctx.Call(func(c ctx.Caller) { calls++ }), "true by default")
+	assert.False(t, ctx.Call(func(c ctx.Caller) { calls++; c.SetResult(false) }))
+	assert.True(t, ctx.Call(func(c ctx.Caller) { calls++; c.SetResult(false); c.SetResult(true) }))
+	assert.Equal(t, 3, calls)
+	// Deep inside fn, with a stack that grows, Call still returns to us.
+	assert.True(t, ctx.Call(func(c ctx.Caller) { calls += recurse(1000) }))
+}
+
+// redirectPair switches both ways with Call and Redirect, so that neither
+// side's hook frame stays between its code and the switch.
+func (p *pair) resumeByCall() bool {
+	return ctx.Call(func(c ctx.Caller) { ctx.Redirect(c, &p.parent, &p.child) })
+}
+
+func (p *pair) yieldByCall() bool {
+	return ctx.Call(func(c ctx.Caller) { ctx.Redirect(c, &p.child, &p.parent) })
+}
+
+func TestRedirectSwitchesForTheCaller(t *testing.T) {
+	var in, out int
+	var childOK []bool
+	p := newPair(t, func(p *pair) {
+		for {
+			out = in * 3
+			childOK = append(childOK, p.yieldByCall())
+		}
+	})
+	ctx.Region(func() {
+		for i := 1; i <= 1000; i++ {
+			in = i
+			var ok bool
+			if i%2 == 0 {
+				ok = p.resumeByCall()
+			} else {
+				p.resume() // a plain Switch resumes a context that Redirect saved
+				ok = true
+			}
+			if !ok || out != 3*i {
+				t.Errorf("round trip %d: ok %v, got %d", i, ok, out)
+				return
+			}
+		}
+	})
+	require.Len(t, childOK, 999) // the 1000th is still pending
+	for _, ok := range childOK {
+		require.True(t, ok, "Call returns true when the caller is resumed")
+	}
+}
+
+func TestRedirectLeavesNoFrameBehind(t *testing.T) {
+	p := newPair(t, func(p *pair) {
+		deeper(3, func() { p.yieldByCall() })
+	})
+	var names []string
+	ctx.Region(func() {
+		p.resume()
+		f := runtime.CallersFrames(p.child.CallerPCs(100))
+		for more := true; more; {
+			var fr runtime.Frame
+			fr, more = f.Next()
+			names = append(names, fr.Function)
+		}
+		p.resume()
+	})
+	// The suspended stack resumes in the code that called Call (Call is
+	// inlined there): the hook that redirected is gone from it.
+	require.GreaterOrEqual(t, len(names), 3)
+	assert.Equal(t, []string{
+		"github.com/corokit/corokit/ctx.Call",
+		"github.com/corokit/corokit/ctx_test.(*pair).yieldByCall",
+		"github.com/corokit/corokit/ctx_test.TestRedirectLeavesNoFrameBehind.func1.1",
+	}, names[:3])
+	assert.Equal(t, 4, strings.Count(strings.Join(names, " "), "ctx_test.deeper"), names)
+	assert.Equal(t, "github.com/corokit/corokit/ctx.trampoline", names[len(names)-1], names)
+}
+
+func TestRedirectToAHook(t *testing.T) {
+	var from, hook ctx.Context
+	calls := 0
+	hook.SetHook(func() { calls++ })
+	// No region needed: a hook target does not switch. The hook returns
+	// straight to Call's caller, and Call reports true.
+	ok := ctx.Call(func(c ctx.Caller) {
+		c.SetResult(false) // overridden: Redirect always completes the call
+		ctx.Redirect(c, &from, &hook)
+	})
+	assert.True(t, ok)
+	assert.Equal(t, 1, calls)
+	assert.False(t, from.Suspended(), "from is not saved by a hook call")
+}
