@@ -44,18 +44,24 @@ import (
 	"weak"
 
 	"github.com/corokit/corokit/coro"
+	"github.com/corokit/corokit/ctx"
 	"github.com/corokit/corokit/internal/gabi"
 )
 
 // Scope names a kind of continuation; Yield(scope) finds the innermost
 // mounted continuation of that scope.
 type Scope struct {
-	name string
-	last atomic.Pointer[cont] // the one mounted most recently, for a Yield from a foreign goroutine
+	name  string
+	last  atomic.Pointer[cont] // the one mounted most recently, for a Yield from a foreign goroutine
+	yield func(ctx.Caller)     // Yield's hook: s.yieldHook
 }
 
 // NewScope returns a new scope with the given name.
-func NewScope(name string) *Scope { return &Scope{name: name} }
+func NewScope(name string) *Scope {
+	s := &Scope{name: name}
+	s.yield = s.yieldHook()
+	return s
+}
 
 // Name returns the scope's name.
 func (s *Scope) Name() string { return s.name }
@@ -87,7 +93,8 @@ func (r PinnedReason) String() string {
 // forgotten continuation leaks no goroutine.
 type Continuation struct {
 	*cont
-	co *coro.Coro[struct{}, *cont] // yields the continuation it yields to
+	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
+	run func(ctx.Caller)            // Run's hook: c.runHook
 }
 
 // cont is what the body and the mount chains see of a continuation.
@@ -117,11 +124,17 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 			car := carrierFor(gabi.G())
 			car.cur = k
 			defer func() { car.cur = nil }()
+			body()
+			return nil
 		}
 		body()
+		// Raw: Run's caller resumes directly when this stack leaves for
+		// good (Redirect left no frame of Run's to do it there).
+		k.unmount(carrierFor(gabi.G()))
 		return nil
 	}, opts...)
 	c := &Continuation{cont: k, co: co}
+	c.run = c.runHook()
 	k.handle = weak.Make(c)
 	k.goEngine = co.Engine() == coro.Goroutine
 	return c
@@ -138,35 +151,71 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 // scope or its body returns. Run of a done or mounted continuation panics.
 // A panic in the body comes out of Run with the original value (Goroutine
 // engine; on Raw a panic is fatal), and c is then done.
-func (c *Continuation) Run() {
-	if c.co.Done() {
-		panic("continuation: Run of a done continuation of scope " + c.scope.name)
-	}
+//
+// Run and Yield are each one inlined call (ctx.Call) into a hook that does
+// the work and, on the Raw engine, switches on behalf of Run's or Yield's
+// caller (ctx.Redirect): no frame of theirs stays between the caller and
+// the switch, so none returns across stacks, which the CPU would
+// mispredict.
+func (c *Continuation) Run() { ctx.Call(c.run) }
+
+// runHook returns Run's hook: a closure, rather than a method value, whose
+// wrapper would be one more frame to return through on the Goroutine
+// engine.
+//
+//go:noinline
+func (c *Continuation) runHook() func(ctx.Caller) {
 	k := c.cont
-	if k.mounted {
-		panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
-	}
-	car := carrierFor(gabi.G())
-	k.parent, car.cur = car.cur, k
-	k.mount()
-	if k.goEngine {
-		// A panic in the body comes out of Resume here. (On Raw a panic is
-		// fatal: the deferred call would only cost time.)
-		defer k.unmountOnPanic(car)
-	}
-	for {
-		target, alive := c.co.Resume(struct{}{})
-		if !alive || target == k {
-			break
+	return func(caller ctx.Caller) {
+		if c.co.Done() {
+			panic("continuation: Run of a done continuation of scope " + k.scope.name)
 		}
-		// The yield is for a continuation further out: suspend the one
-		// whose body is running this Run too, with c still inside it.
-		car.cur, k.parent.inside = k.parent, k
-		k.parent.self.Yield(target)
-		car.cur, k.parent.inside = k, nil // resumed: c is mounted again and resumes its body
+		if k.mounted {
+			panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
+		}
+		car := carrierFor(gabi.G())
+		k.parent, car.cur = car.cur, k
+		k.mount()
+		if k.goEngine {
+			// The body runs on a goroutine of its own: a yield through k to a
+			// scope further out comes back here, and suspends the continuation
+			// that this goroutine runs, in turn. (In this function, not another:
+			// each frame between Run's caller and the switch costs a
+			// mispredicted return.)
+			defer k.unmountOnPanic(car) // a panic in the body comes out of Resume here
+			for {
+				target, alive := c.co.Resume(struct{}{})
+				if !alive || target == k {
+					break
+				}
+				car.cur, k.parent.inside = k.parent, k
+				k.parent.self.Yield(target)
+				car.cur, k.parent.inside = k, nil // resumed: k is mounted again and resumes its body
+			}
+			k.unmount(car)
+			return
+		}
+		// Raw: mount k and the continuations suspended inside it by a yield
+		// through them, each stack back in the context its inner one resumes
+		// to (see yieldRaw), and resume the innermost.
+		inner := k
+		for in := k.inside; in != nil; in = in.inside {
+			ctx.Move(in.parentCtx(), in.parent.selfCtx())
+			in.parent.inside = nil
+			car.cur, inner = in, in
+		}
+		self, parent := c.co.Contexts() // k.self is not set before the body starts
+		if inner != k {
+			self, _ = inner.self.Contexts()
+		}
+		ctx.Redirect(caller, parent, self)
 	}
-	k.unmount(car)
 }
+
+// selfCtx and parentCtx are the contexts of a started Raw continuation:
+// its stack's, and its Run caller's.
+func (k *cont) selfCtx() *ctx.Context   { self, _ := k.self.Contexts(); return self }
+func (k *cont) parentCtx() *ctx.Context { _, parent := k.self.Contexts(); return parent }
 
 func (k *cont) unmount(car *carrier) {
 	car.cur, k.parent = k.parent, nil
@@ -192,33 +241,76 @@ func (k *cont) unmountOnPanic(car *carrier) {
 // returns true when the continuation is run again. A pinned Yield (see the
 // package documentation) calls OnPinned and returns false. With no
 // continuation of scope mounted anywhere, Yield panics.
-func Yield(scope *Scope) bool {
-	g := gabi.G()
-	inner := innermostOn(g)
-	target := inner.find(scope)
-	if target == nil {
-		if k := scope.lastMounted(); k != nil {
-			return k.pinned(ForeignGoroutine)
+func Yield(scope *Scope) bool { return ctx.Call(scope.yield) }
+
+// yieldHook returns Yield's hook for s (a closure: see runHook).
+//
+//go:noinline
+func (s *Scope) yieldHook() func(ctx.Caller) {
+	return func(caller ctx.Caller) {
+		g := gabi.G()
+		car := lookupCarrier(g)
+		var inner *cont
+		if car != nil {
+			inner = car.cur
 		}
-		panic("continuation: no continuation of scope " + scope.name + " is mounted")
-	}
-	goroutineEngine := false
-	for k := inner; ; k = k.parent {
-		if k.pins > 0 {
-			return target.pinned(CriticalSection) // Loom asks the continuation being yielded
+		target := inner.find(s)
+		if target == nil {
+			if k := s.lastMounted(); k != nil {
+				caller.SetResult(k.pinned(ForeignGoroutine))
+				return
+			}
+			panic("continuation: no continuation of scope " + s.name + " is mounted")
 		}
-		goroutineEngine = goroutineEngine || k.goEngine
-		if k == target {
-			break
+		goroutineEngine := false
+		for k := inner; ; k = k.parent {
+			if k.pins > 0 {
+				caller.SetResult(target.pinned(CriticalSection)) // Loom asks the continuation being yielded
+				return
+			}
+			goroutineEngine = goroutineEngine || k.goEngine
+			if k == target {
+				break
+			}
+		}
+		switch {
+		case !inner.goEngine && goroutineEngine:
+			misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
+				"a Goroutine-engine continuation cannot be suspended inside one")
+		case !inner.goEngine:
+			inner.yieldRaw(caller, target, car)
+		case gabi.LockedToThread(g):
+			// The runtime's coroutine switch requires the thread-lock state the
+			// coroutine was created with; it would be a fatal error.
+			caller.SetResult(target.pinned(LockedThread))
+		default:
+			inner.self.Yield(target) // to runLoop
 		}
 	}
-	if goroutineEngine && gabi.LockedToThread(g) {
-		// The runtime's coroutine switch requires the thread-lock state the
-		// coroutine was created with; it would be a fatal error.
-		return target.pinned(LockedThread)
+}
+
+// yieldRaw suspends the Raw continuations from k, the innermost, out to
+// target with one switch, to target's Run caller. Each one's stack is
+// suspended in the context its inner one would have resumed it with (where
+// it called the inner one's Run): the stack's own context takes it over,
+// and target's next Run moves it back.
+func (k *cont) yieldRaw(caller ctx.Caller, target *cont, car *carrier) {
+	for in := k; in != target; in = in.parent {
+		ctx.Move(in.parent.selfCtx(), in.parentCtx())
+		in.parent.inside = in
 	}
-	inner.self.Yield(target)
-	return true
+	from := k.selfCtx()
+	target.unmount(car)
+	ctx.Redirect(caller, from, target.parentCtx())
+}
+
+// misuse reports a misuse: a panic, or inside a Region, where a panic is
+// fatal anyway, a fatal error with the same message.
+func misuse(msg string) {
+	if ctx.InRegion() {
+		gabi.Throw(msg)
+	}
+	panic(msg)
 }
 
 // OnPinned sets the handler called when a Yield to c is pinned. The
@@ -286,7 +378,8 @@ func (k *cont) find(scope *Scope) *cont {
 func (c *Continuation) StackTrace() []runtime.Frame {
 	frames := c.co.StackTrace()
 	own := func(f runtime.Frame) bool {
-		return strings.HasPrefix(f.Function, "github.com/corokit/corokit/continuation.")
+		return strings.HasPrefix(f.Function, "github.com/corokit/corokit/continuation.") ||
+			strings.HasPrefix(f.Function, "github.com/corokit/corokit/ctx.") // Call, inlined into Run and Yield
 	}
 	for len(frames) > 0 && own(frames[0]) {
 		frames = frames[1:]

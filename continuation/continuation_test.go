@@ -17,6 +17,7 @@ import (
 
 	"github.com/corokit/corokit/continuation"
 	"github.com/corokit/corokit/coro"
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -440,4 +441,77 @@ func TestUnreachableIsCleanedUp(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), base)
+}
+
+// Three levels, yielding to each of them from the innermost, many times:
+// a yield to an outer scope suspends every stack in between with one
+// switch on the Raw engine, and the outer's next Run mounts them again.
+func TestChainYields(t *testing.T) {
+	a, b, c := continuation.NewScope("A"), continuation.NewScope("B"), continuation.NewScope("C")
+	forEngines(t, func(t *testing.T, e engine) {
+		var log []string
+		e.run(func() {
+			var ca, cb, cc *continuation.Continuation
+			ca = continuation.New(a, func() {
+				cb = continuation.New(b, func() {
+					cc = continuation.New(c, func() {
+						for i := 0; i < 3; i++ {
+							local := fmt.Sprint("c", i) // must survive every kind of yield
+							continuation.Yield(c)
+							continuation.Yield(b)
+							continuation.Yield(a)
+							log = append(log, local)
+						}
+					}, e.opts...)
+					for !cc.IsDone() {
+						cc.Run()
+						log = append(log, "b")
+						continuation.Yield(b) // b's own yield, with c suspended normally
+					}
+				}, e.opts...)
+				for !cb.IsDone() {
+					cb.Run()
+					log = append(log, "a")
+				}
+			}, e.opts...)
+			for i := 0; !ca.IsDone(); i++ {
+				ca.Run()
+				log = append(log, "main")
+				require.Less(t, i, 100)
+			}
+			assert.True(t, cb.IsDone())
+			assert.True(t, cc.IsDone())
+		})
+		// Each C iteration: c yields to C (b's Run returns: "b", then b
+		// yields to B: "a"), to B ("a"), to A ("main"), then logs.
+		var want []string
+		for i := 0; i < 3; i++ {
+			want = append(want, "b", "a", "a", "main", fmt.Sprint("c", i))
+		}
+		want = append(want, "b", "a", "a", "main") // c done; b yields once more, then ends
+		assert.Equal(t, want, log)
+	})
+}
+
+// A Raw continuation runs inside a Region, where the goroutine of a
+// Goroutine-engine continuation around it cannot be suspended: a yield
+// through the Region to that scope is a fatal error naming it, never a
+// silent return into the wrong body.
+func TestYieldThroughRegionIsFatal(t *testing.T) {
+	if testproc.IsChild(t) {
+		outer := continuation.NewScope("outer")
+		c := continuation.New(outer, func() {
+			coro.Region(func() {
+				inner := continuation.New(continuation.NewScope("inner"), func() {
+					continuation.Yield(outer)
+				}, coro.WithEngine(coro.Raw))
+				inner.Run()
+			})
+		})
+		c.Run()
+		t.Fatal("survived")
+	}
+	r := testproc.Run(t)
+	require.Error(t, r.Err, r.Output)
+	assert.Contains(t, r.Output, "fatal error: continuation: Yield to scope outer from a Raw continuation, through a Region")
 }

@@ -191,6 +191,14 @@ func (c *Coro[In, Out]) Done() bool {
 	return c.gor.state >= finished
 }
 
+// Contexts returns the two contexts Resume and Yield switch between:
+// Resume saves the resumer in parent and switches to self, Yield does the
+// reverse. They are for code that builds on coro with ctx.Call and
+// ctx.Redirect (package continuation): switching them directly skips
+// Resume's and Yield's values. For the Goroutine engine they are hook
+// contexts, which a Redirect runs on its caller's stack.
+func (c *Coro[In, Out]) Contexts() (self, parent *ctx.Context) { return &c.self, &c.parent }
+
 // Engine reports the coroutine's engine.
 func (c *Coro[In, Out]) Engine() Engine {
 	if c.raw != nil {

@@ -169,6 +169,22 @@ func Init(c *Context, s stackalloc.Stack, entry func()) {
 // finished coroutine's context into a hook that reports the misuse.
 func (c *Context) SetHook(fn func()) { c.hook = fn }
 
+// Move makes dst hold the suspended state that src holds: a Switch to dst
+// then resumes where a Switch to src would have, and src is no longer
+// suspended. dst keeps its own entry, hook and Link. Both must belong to
+// the calling goroutine; src must be suspended. Package continuation uses
+// it to suspend several stacks with one switch.
+func Move(dst, src *Context) {
+	if src.ready != 1 || src.hook != nil || src.owner != uintptr(gabi.G()) {
+		panic("ctx: Move from a context that is not suspended on this goroutine")
+	}
+	dst.sp, dst.pc, dst.bp = src.sp, src.pc, src.bp
+	dst.lo, dst.hi, dst.owner = src.lo, src.hi, src.owner
+	dst.deferp, dst.panicp = src.deferp, src.panicp
+	dst.ready, src.ready = 1, 0
+	src.deferp, src.panicp = nil, nil
+}
+
 // Suspended reports whether c is suspended: saved by Switch or prepared by
 // Init, and not resumed since.
 func (c *Context) Suspended() bool { return c.ready == 1 && c.hook == nil }
@@ -238,14 +254,28 @@ func notReady() {
 func switchFrom() // Switch and Redirect's common part; takes its inputs in registers
 func trampoline()
 func trampolineEntry()
-func textAddrs() (sw, tramp, trampEntry uintptr)
+func textAddrs() (sw, swFrom, call, redirect, tramp, trampEntry uintptr)
 
-// SwitchPC and TrampolinePC return the entry addresses of the assembly
-// routines, for disassemblers and inspectors.
-func SwitchPC() uintptr     { sw, _, _ := textAddrs(); return sw }
-func TrampolinePC() uintptr { _, tramp, _ := textAddrs(); return tramp }
+// A Routine is one of this package's assembly routines, for disassemblers
+// and inspectors.
+type Routine struct {
+	Name string // as the runtime names it, e.g. "github.com/corokit/corokit/ctx.Switch"
+	PC   uintptr
+}
 
-func trampolineEntryPC() uintptr { _, _, entry := textAddrs(); return entry }
+// Routines returns the assembly routines: Switch and the part of it that
+// Redirect shares, Call's and Redirect's own, and the entry trampoline.
+func Routines() []Routine {
+	sw, swFrom, call, redirect, tramp, _ := textAddrs()
+	const pkg = "github.com/corokit/corokit/ctx."
+	return []Routine{
+		{pkg + "Switch", sw}, {pkg + "switchFrom", swFrom},
+		{pkg + "call", call}, {pkg + "Redirect", redirect},
+		{pkg + "trampoline", tramp},
+	}
+}
+
+func trampolineEntryPC() uintptr { _, _, _, _, _, entry := textAddrs(); return entry }
 
 // Constants for the assembly (through go_asm.h).
 const (

@@ -200,15 +200,21 @@ nolink:
 	CALL	·noLink(SB)				// throws
 	INT	$3
 
-// func textAddrs() (sw, tramp, trampEntry uintptr)
+// func textAddrs() (sw, swFrom, call, redirect, tramp, trampEntry uintptr)
 //
 // The ABI0 entry points themselves: Go's function values would give the
 // addresses of ABI wrappers instead.
-TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-48
 	LEAQ	·Switch(SB), AX
 	MOVQ	AX, sw+0(FP)
+	LEAQ	·switchFrom(SB), AX
+	MOVQ	AX, swFrom+8(FP)
+	LEAQ	·call(SB), AX
+	MOVQ	AX, call+16(FP)
+	LEAQ	·Redirect(SB), AX
+	MOVQ	AX, redirect+24(FP)
 	LEAQ	·trampoline(SB), AX
-	MOVQ	AX, tramp+8(FP)
+	MOVQ	AX, tramp+32(FP)
 	LEAQ	·trampolineEntry(SB), AX
-	MOVQ	AX, trampEntry+16(FP)
+	MOVQ	AX, trampEntry+40(FP)
 	RET

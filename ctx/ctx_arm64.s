@@ -197,15 +197,21 @@ nolink:
 	CALL	·noLink(SB)				// throws
 	UNDEF
 
-// func textAddrs() (sw, tramp, trampEntry uintptr)
+// func textAddrs() (sw, swFrom, call, redirect, tramp, trampEntry uintptr)
 //
 // The ABI0 entry points themselves: Go's function values would give the
 // addresses of ABI wrappers instead.
-TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-48
 	MOVD	$·Switch(SB), R0
 	MOVD	R0, sw+0(FP)
+	MOVD	$·switchFrom(SB), R0
+	MOVD	R0, swFrom+8(FP)
+	MOVD	$·call(SB), R0
+	MOVD	R0, call+16(FP)
+	MOVD	$·Redirect(SB), R0
+	MOVD	R0, redirect+24(FP)
 	MOVD	$·trampoline(SB), R0
-	MOVD	R0, tramp+8(FP)
+	MOVD	R0, tramp+32(FP)
 	MOVD	$·trampolineEntry(SB), R0
-	MOVD	R0, trampEntry+16(FP)
+	MOVD	R0, trampEntry+40(FP)
 	RET

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"github.com/corokit/corokit/ctx"
@@ -13,21 +14,20 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 )
 
-// disasm prints the machine code of ctx.Switch and the entry trampoline as
-// this very binary holds it, one instruction a line.
+// disasm prints the machine code of ctx's assembly (the switch, Call and
+// Redirect, and the entry trampoline) as this very binary holds it, one
+// instruction a line.
 func disasm(w io.Writer) error {
-	for _, fn := range []struct {
-		name string
-		pc   uintptr
-	}{{"ctx.Switch", ctx.SwitchPC()}, {"ctx.trampoline", ctx.TrampolinePC()}} {
-		size := funcSize(fn.pc)
+	for _, fn := range ctx.Routines() {
+		fn.Name = strings.TrimPrefix(fn.Name, "github.com/corokit/corokit/")
+		size := funcSize(fn.PC)
 		if size == 0 {
-			return fmt.Errorf("no function at %#x for %s", fn.pc, fn.name)
+			return fmt.Errorf("no function at %#x for %s", fn.PC, fn.Name)
 		}
 		// The text segment is mapped readable: read the code where it runs.
-		pc := fn.pc
+		pc := fn.PC
 		code := unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&pc))), size)
-		n, err := printCode(w, fn.name, fn.pc, code)
+		n, err := printCode(w, fn.Name, fn.PC, code)
 		if err != nil {
 			return err
 		}

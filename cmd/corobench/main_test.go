@@ -76,7 +76,9 @@ func TestDisasm(t *testing.T) {
 	out, err := corobench(t, "disasm")
 	require.NoError(t, err)
 	assert.Contains(t, out, "ctx.Switch ("+runtime.GOARCH+")")
-	assert.Contains(t, out, "ctx.trampoline")
+	for _, name := range []string{"ctx.switchFrom", "ctx.call", "ctx.Redirect", "ctx.trampoline"} {
+		assert.Contains(t, out, name+" ("+runtime.GOARCH+")")
+	}
 	assert.Regexp(t, `\d+ instructions, \d+ bytes`, out)
 	switch runtime.GOARCH {
 	case "amd64": // the switch: load to's SP and jump to its PC
