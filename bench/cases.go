@@ -45,7 +45,7 @@ func Cases() []Case {
 		{"ctx", "bare ctx.Switch between two contexts, inside a Region", prepareCtx},
 		{"raw", "coro Raw engine: Resume + Yield, inside a Region", prepareRaw},
 		{"continuation-raw", "continuation on the Raw engine: Run + Yield(scope), inside a Region", prepareContinuationRaw},
-		{"goroutine", "coro Goroutine engine: Resume + Yield (iter.Pull underneath)", prepareGoroutine},
+		{"goroutine", "coro Goroutine engine: Resume + Yield (the runtime coroswitch underneath)", prepareGoroutine},
 		{"continuation-goroutine", "continuation on the Goroutine engine: Run + Yield(scope)", prepareContinuationGoroutine},
 		{"iterpull", "bare iter.Pull: one next() (the runtime's coroutine handoff)", prepareIterPull},
 		{"chan", "unbuffered channel ping-pong between two goroutines", prepareChan},

@@ -17,9 +17,9 @@
 // # Engines
 //
 // Goroutine (the default) runs each coroutine on a goroutine of its own and
-// hands control over with the runtime's coroutine switch (iter.Pull). It is
-// sound for all Go code: blocking, system calls, panics, growable stacks,
-// the race detector, debuggers.
+// hands control over with the runtime's coroutine switch (the one under
+// iter.Pull). It is sound for all Go code: blocking, system calls, panics,
+// growable stacks, the race detector, debuggers.
 //
 // Raw runs each coroutine on an mmap'd stack of fixed size (stackalloc) and
 // switches with corokit's own assembly (package ctx): several times faster,
@@ -60,7 +60,7 @@ import (
 type Engine uint8
 
 const (
-	Goroutine Engine = iota // each coroutine is a goroutine, switched by the runtime's own handoff (iter.Pull)
+	Goroutine Engine = iota // each coroutine is a goroutine, switched by the runtime's own handoff (as in iter.Pull)
 	Raw                     // ctx.Switch on stackalloc stacks; only inside Region
 )
 
