@@ -105,6 +105,7 @@ type cont struct {
 	inside   *cont                       // suspended inside this one by a yield through it
 	mounted  bool                        // also read by a Yield from a foreign goroutine: see lastMounted
 	goEngine bool                        // runs on the Goroutine engine
+	direct   *carrier                    // Goroutine engine: Run resumed k straight from its caller, whose carrier this is: whoever suspends or ends k unmounts it
 	pins     int
 	onPinned func(PinnedReason)
 	handle   weak.Pointer[Continuation] // for Current
@@ -117,19 +118,23 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 		panic("continuation: New with a nil scope or body")
 	}
 	k := &cont{scope: scope}
+	opts = append(opts[:len(opts):len(opts)], coro.WithPanicValues()) // Run's panic is the body's
 	co := coro.New(func(self *coro.Coro[struct{}, *cont], _ struct{}) *cont {
 		k.self = self
 		if self.Engine() == coro.Goroutine {
 			// The body has a goroutine of its own: its carrier starts at k.
 			car := carrierFor(gabi.G())
 			car.cur = k
-			defer func() { car.cur = nil }()
+			defer func() {
+				car.cur = nil
+				k.unmountDirect() // also when the body panics
+			}()
 			body()
 			return nil
 		}
 		body()
 		// Raw: Run's caller resumes directly when this stack leaves for
-		// good (Redirect left no frame of Run's to do it there).
+		// good (Run left no frame of its own to do it there).
 		k.unmount(carrierFor(gabi.G()))
 		return nil
 	}, opts...)
@@ -153,10 +158,11 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 // engine; on Raw a panic is fatal), and c is then done.
 //
 // Run and Yield are each one inlined call (ctx.Call) into a hook that does
-// the work and, on the Raw engine, switches on behalf of Run's or Yield's
-// caller (ctx.Redirect): no frame of theirs stays between the caller and
-// the switch, so none returns across stacks, which the CPU would
-// mispredict.
+// the work and then, where it can, has Call switch on behalf of Run's or
+// Yield's caller (ctx.Caller.Redirect): on the Raw engine always, on the
+// Goroutine engine for an outermost Run and a Yield to the innermost
+// continuation. No frame of theirs then stays between the caller and the
+// switch, so none returns across stacks, which the CPU would mispredict.
 func (c *Continuation) Run() { ctx.Call(c.run) }
 
 // runHook returns Run's hook: a closure, rather than a method value, whose
@@ -176,6 +182,16 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 		car := carrierFor(gabi.G())
 		k.parent, car.cur = car.cur, k
 		k.mount()
+		if k.goEngine && k.parent == nil {
+			// Outermost on this goroutine: no yield can go through k to a
+			// scope further out, so nothing is left to do here after the
+			// body yields or ends. Resume it for Run's caller, with no frame
+			// of ours in between, and let whoever suspends or ends it
+			// unmount it (unmountDirect).
+			k.direct = car
+			c.co.ResumeFrom(caller, struct{}{})
+			return
+		}
 		if k.goEngine {
 			// The body runs on a goroutine of its own: a yield through k to a
 			// scope further out comes back here, and suspends the continuation
@@ -189,6 +205,9 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 					break
 				}
 				car.cur, k.parent.inside = k.parent, k
+				if k.parent == target {
+					target.unmountDirect() // it yields now
+				}
 				k.parent.self.Yield(target)
 				car.cur, k.parent.inside = k, nil // resumed: k is mounted again and resumes its body
 			}
@@ -208,7 +227,7 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 		if inner != k {
 			self, _ = inner.self.Contexts()
 		}
-		ctx.Redirect(caller, parent, self)
+		caller.Redirect(parent, self)
 	}
 }
 
@@ -222,18 +241,21 @@ func (k *cont) unmount(car *carrier) {
 	k.mounted = false
 }
 
-// unmountOnPanic keeps the carrier right when the body panics, and passes
-// the body's original panic value on.
+// unmountOnPanic keeps the carrier right when the body panics (its value
+// comes out of Resume as it is: coro.WithPanicValues).
 func (k *cont) unmountOnPanic(car *carrier) {
-	if !k.mounted {
-		return
+	if k.mounted {
+		k.unmount(car)
 	}
-	k.unmount(car)
-	r := recover()
-	if pe, ok := r.(*coro.PanicError); ok {
-		panic(pe.Value)
+}
+
+// unmountDirect unmounts a continuation that Run resumed straight from its
+// caller (see runHook), as the caller's Run would have.
+func (k *cont) unmountDirect() {
+	if car := k.direct; car != nil {
+		k.direct = nil
+		k.unmount(car)
 	}
-	panic(r)
 }
 
 // Yield suspends the innermost mounted continuation of scope, and every
@@ -283,8 +305,11 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 			// The runtime's coroutine switch requires the thread-lock state the
 			// coroutine was created with; it would be a fatal error.
 			caller.SetResult(target.pinned(LockedThread))
+		case target == inner:
+			inner.unmountDirect()
+			inner.self.YieldFrom(caller, target) // to Run's caller, or to the loop in Run's hook
 		default:
-			inner.self.Yield(target) // to runLoop
+			inner.self.Yield(target) // to the loop in Run's hook
 		}
 	}
 }
@@ -301,7 +326,7 @@ func (k *cont) yieldRaw(caller ctx.Caller, target *cont, car *carrier) {
 	}
 	from := k.selfCtx()
 	target.unmount(car)
-	ctx.Redirect(caller, from, target.parentCtx())
+	caller.Redirect(from, target.parentCtx())
 }
 
 // misuse reports a misuse: a panic, or inside a Region, where a panic is

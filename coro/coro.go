@@ -82,9 +82,10 @@ const DefaultStackSize = 64 << 10
 type Option func(*config)
 
 type config struct {
-	engine    Engine
-	stackSize int
-	alloc     *stackalloc.Allocator
+	engine      Engine
+	stackSize   int
+	alloc       *stackalloc.Allocator
+	panicValues bool
 }
 
 func configure(opts []Option) config {
@@ -111,6 +112,11 @@ func WithStackSize(bytes int) Option {
 	}
 	return func(c *config) { c.stackSize = bytes }
 }
+
+// WithPanicValues makes Resume panic with the body's own panic value, not
+// a *PanicError that wraps it with the coroutine's stack trace (Goroutine
+// engine; on Raw a panic is fatal).
+func WithPanicValues() Option { return func(c *config) { c.panicValues = true } }
 
 // WithAllocator makes Raw coroutines take their stacks from a (default
 // stackalloc.Default).
@@ -153,7 +159,7 @@ func New[In, Out any](body func(c *Coro[In, Out], in In) Out, opts ...Option) *C
 	if cfg.engine == Raw {
 		return newRaw(body, cfg)
 	}
-	return newGoroutine(body)
+	return newGoroutine(body, cfg)
 }
 
 // Resume runs the coroutine until it yields or returns. alive reports
@@ -191,10 +197,30 @@ func (c *Coro[In, Out]) Done() bool {
 	return c.gor.state >= finished
 }
 
+// ResumeFrom is Resume for a function that ctx.Call runs: when it returns,
+// Call's caller resumes the coroutine (caller.Redirect) and continues
+// after Call once the coroutine yields or returns, with no frame in
+// between. Resume's results stay in the coroutine: the caller does not get
+// them. The function should return right after.
+func (c *Coro[In, Out]) ResumeFrom(caller ctx.Caller, in In) {
+	c.in = in
+	caller.Redirect(&c.parent, &c.self)
+}
+
+// YieldFrom is Yield for a function that ctx.Call runs in the coroutine's
+// body: when it returns, the coroutine yields out, and the next Resume
+// continues Call's caller (Call returns true; the Resume's argument is not
+// passed on). The function should return right after.
+func (c *Coro[In, Out]) YieldFrom(caller ctx.Caller, out Out) {
+	c.out = out
+	c.alive = true
+	caller.Redirect(&c.self, &c.parent)
+}
+
 // Contexts returns the two contexts Resume and Yield switch between:
 // Resume saves the resumer in parent and switches to self, Yield does the
 // reverse. They are for code that builds on coro with ctx.Call and
-// ctx.Redirect (package continuation): switching them directly skips
+// Caller.Redirect (package continuation): switching them directly skips
 // Resume's and Yield's values. For the Goroutine engine they are hook
 // contexts, which a Redirect runs on its caller's stack.
 func (c *Coro[In, Out]) Contexts() (self, parent *ctx.Context) { return &c.self, &c.parent }

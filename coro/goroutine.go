@@ -26,6 +26,7 @@ type goCoro[In, Out any] struct {
 
 	returned       bool        // the body returned (else it panicked or called Goexit)
 	panicked       *PanicError // a panic in the body, for Resume or Close
+	panicValues    bool        // Resume panics with panicked.Value (WithPanicValues)
 	yieldedInClose bool
 	closeErr       error
 }
@@ -39,8 +40,8 @@ var errYieldedInClose = errors.New("coro: the body recovered from Close's unwind
 // the same coroutine: the body's goroutine keeps that one alive, not the
 // user's, so that when the user's handle becomes unreachable a cleanup can
 // close the coroutine and its goroutine exits.
-func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out) *Coro[In, Out] {
-	gc := &goCoro[In, Out]{}
+func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *Coro[In, Out] {
+	gc := &goCoro[In, Out]{panicValues: cfg.panicValues}
 	outer, inner := gc.handle(), gc.handle()
 	gc.rc = gabi.NewCoro(func(*gabi.Coro) {
 		gabi.RaceAcquire(unsafe.Pointer(gc))
@@ -128,6 +129,9 @@ func (gc *goCoro[In, Out]) finished(c *Coro[In, Out]) {
 	c.out, c.alive = zero, false
 	if p := gc.panicked; p != nil {
 		gc.panicked = nil
+		if gc.panicValues {
+			panic(p.Value)
+		}
 		panic(p)
 	}
 	if !gc.returned {

@@ -16,18 +16,28 @@ func TestCallReturns(t *testing.T) {
 	assert.False(t, ctx.Call(func(c ctx.Caller) { calls++; c.SetResult(false) }))
 	assert.True(t, ctx.Call(func(c ctx.Caller) { calls++; c.SetResult(false); c.SetResult(true) }))
 	assert.Equal(t, 3, calls)
-	// Deep inside fn, with a stack that grows, Call still returns to us.
-	assert.True(t, ctx.Call(func(c ctx.Caller) { calls += recurse(1000) }))
+	// fn runs as any Go function: it may grow and so move the stack (the
+	// Caller moves with it), collect garbage, and panic through Call.
+	done := make(chan bool)
+	go func() { // a fresh goroutine: its small stack must grow
+		done <- ctx.Call(func(c ctx.Caller) {
+			calls += recurse(1000)
+			runtime.GC()
+			c.SetResult(false) // through the moved Caller
+		})
+	}()
+	assert.False(t, <-done)
+	assert.PanicsWithValue(t, "from fn", func() { ctx.Call(func(c ctx.Caller) { panic("from fn") }) })
 }
 
 // redirectPair switches both ways with Call and Redirect, so that neither
 // side's hook frame stays between its code and the switch.
 func (p *pair) resumeByCall() bool {
-	return ctx.Call(func(c ctx.Caller) { ctx.Redirect(c, &p.parent, &p.child) })
+	return ctx.Call(func(c ctx.Caller) { c.Redirect(&p.parent, &p.child) })
 }
 
 func (p *pair) yieldByCall() bool {
-	return ctx.Call(func(c ctx.Caller) { ctx.Redirect(c, &p.child, &p.parent) })
+	return ctx.Call(func(c ctx.Caller) { c.Redirect(&p.child, &p.parent) })
 }
 
 func TestRedirectSwitchesForTheCaller(t *testing.T) {
@@ -96,9 +106,34 @@ func TestRedirectToAHook(t *testing.T) {
 	// straight to Call's caller, and Call reports true.
 	ok := ctx.Call(func(c ctx.Caller) {
 		c.SetResult(false) // overridden: Redirect always completes the call
-		ctx.Redirect(c, &from, &hook)
+		c.Redirect(&from, &hook)
 	})
 	assert.True(t, ok)
 	assert.Equal(t, 1, calls)
 	assert.False(t, from.Suspended(), "from is not saved by a hook call")
+}
+
+// BenchmarkCallRedirect is BenchmarkSwitch with each switch made through
+// Call and a hook that redirects: what the mechanism costs over a bare
+// Switch. (The hooks are made once: a closure made per call would be
+// allocated, since Call's argument escapes.)
+func BenchmarkCallRedirect(b *testing.B) {
+	var resume, yield func(ctx.Caller)
+	p := newPair(b, func(p *pair) {
+		for {
+			ctx.Call(yield)
+		}
+	})
+	resume = func(c ctx.Caller) { c.Redirect(&p.parent, &p.child) }
+	yield = func(c ctx.Caller) { c.Redirect(&p.child, &p.parent) }
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(b.N-done, 100_000)
+		ctx.Region(func() {
+			for i := 0; i < n; i++ {
+				ctx.Call(resume)
+			}
+		})
+		done += n
+	}
 }

@@ -89,39 +89,49 @@ type Context struct {
 //     from a context made by Init that is not running").
 func Switch(from, to *Context)
 
-// A Caller describes a call to Call in progress: how to resume the code
-// that called it. It is valid only inside the function Call runs, and only
-// until that function returns or passes the call on with Redirect.
+// A Caller is the call to Call in progress, as the function Call runs sees
+// it. It is valid only until that function returns.
 type Caller struct {
-	frame unsafe.Pointer // Call's argument frame, laid out in ctx_*.s
+	frame unsafe.Pointer // call's arguments, laid out in ctx_*.s
 }
 
-// Call runs fn on the calling stack, as a plain call would, but gives it a
-// Caller: fn may then complete the call as a switch made by Call's caller
-// (Redirect), so that when the caller resumes, it resumes right after Call,
-// with no frame of fn's in between. Each such frame would add a return
-// that the CPU predicts from the other stack's calls, and mispredicts.
+// Call calls fn on the calling stack, as a plain call would, but lets fn
+// turn the call into a switch made by Call's caller (Caller.Redirect): when
+// the caller resumes, it resumes right after Call, with no frame of fn's
+// or Call's in between. Each such frame would add a return that the CPU
+// predicts from the other stack's calls, and mispredicts (docs/design.md).
 //
-// Call returns true, or what fn set with SetResult if fn returned.
-func Call(fn func(c Caller)) bool { return call(fn, 0, 0) }
+// Call returns true, or what fn set with SetResult if fn did not redirect.
+func Call(fn func(c Caller)) bool { return call(fn, nil, nil) }
 
-// call is Call's assembly; pc and bp are slots for it, not arguments.
-func call(fn func(Caller), pc, bp uintptr) (ok bool)
+// call is Call's assembly; from and to are for Caller.Redirect.
+func call(fn func(Caller), from, to *Context) (ok bool)
 
-// SetResult sets what Call returns if the function it runs returns.
+// Offsets in call's arguments (ctx_*.s).
+const (
+	callerFrom = 8
+	callerTo   = 16
+	callerOK   = 24
+)
+
+// SetResult sets what Call returns if fn returns without Redirect.
 func (c Caller) SetResult(ok bool) { *(*bool)(unsafe.Add(c.frame, callerOK)) = ok }
 
-// callerOK is the offset of Call's result in its argument frame (ctx_*.s).
-const callerOK = 32
-
-// Redirect completes the Call that c describes as Switch(from, to) made by
-// Call's caller: from receives the caller's state, to runs, and when
-// something switches to from, Call returns true to its caller. If to is a
-// hook context, its hook is called on the caller's stack and returns to it.
-// The frames of the function Call runs are abandoned: it must have no
-// pending deferred calls. Redirect checks what Switch checks, in the same
-// way, and never returns.
-func Redirect(c Caller, from, to *Context)
+// Redirect asks Call to complete the call, once fn returns, as Switch(from,
+// to) made by Call's caller: from receives the caller's state, and when
+// something switches to from, Call returns true to the caller. If to is a
+// hook context, its hook runs on the caller's stack and returns to it. fn
+// should return right after: anything it does after Redirect happens
+// before the switch. Redirect's switch checks what Switch checks, in the
+// same way.
+func (c Caller) Redirect(from, to *Context) {
+	if to == nil || from == nil && to.hook == nil {
+		panic("ctx: Redirect with a nil Context")
+	}
+	*(**Context)(unsafe.Add(c.frame, callerFrom)) = from
+	*(**Context)(unsafe.Add(c.frame, callerTo)) = to
+	*(*bool)(unsafe.Add(c.frame, callerOK)) = true
+}
 
 // MinStack is the smallest stack Init accepts. A runtime stack starts at
 // 2 KiB; the StackGuard area at the bottom of every stack must fit too.
@@ -251,10 +261,10 @@ func notReady() {
 }
 
 // Implemented in assembly.
-func switchFrom() // Switch and Redirect's common part; takes its inputs in registers
+func switchFrom() // Switch and call's common part; takes its inputs in registers
 func trampoline()
 func trampolineEntry()
-func textAddrs() (sw, swFrom, call, redirect, tramp, trampEntry uintptr)
+func textAddrs() (sw, swFrom, call, tramp, trampEntry uintptr)
 
 // A Routine is one of this package's assembly routines, for disassemblers
 // and inspectors.
@@ -263,19 +273,18 @@ type Routine struct {
 	PC   uintptr
 }
 
-// Routines returns the assembly routines: Switch and the part of it that
-// Redirect shares, Call's and Redirect's own, and the entry trampoline.
+// Routines returns the assembly routines: Switch, the part of it that
+// Call's redirect shares, Call's, and the entry trampoline.
 func Routines() []Routine {
-	sw, swFrom, call, redirect, tramp, _ := textAddrs()
+	sw, swFrom, call, tramp, _ := textAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."
 	return []Routine{
 		{pkg + "Switch", sw}, {pkg + "switchFrom", swFrom},
-		{pkg + "call", call}, {pkg + "Redirect", redirect},
-		{pkg + "trampoline", tramp},
+		{pkg + "call", call}, {pkg + "trampoline", tramp},
 	}
 }
 
-func trampolineEntryPC() uintptr { _, _, _, _, _, entry := textAddrs(); return entry }
+func trampolineEntryPC() uintptr { _, _, _, _, entry := textAddrs(); return entry }
 
 // Constants for the assembly (through go_asm.h).
 const (

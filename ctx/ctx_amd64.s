@@ -27,7 +27,7 @@ TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 
 // func switchFrom()
 //
-// The switch proper, for Switch and Redirect: AX = from, BX = to, and the
+// The switch proper, for Switch and call: AX = from, BX = to, and the
 // state from resumes with: DI = PC, SI = SP, BP = frame pointer. SP is at
 // or below SI.
 TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
@@ -113,46 +113,40 @@ notready:
 notrunning:
 	JMP	·notRunning(SB)
 
-// func call(fn func(Caller), pc, bp uintptr) (ok bool)
+// func call(fn func(Caller), from, to *Context) (ok bool)
 //
-// Call's body. It tail-calls fn on the caller's stack with a Caller that
-// points at its own argument frame, which it turns into a record of how
-// to resume the caller:
+// Call's body: it calls fn with a Caller pointing at its own arguments,
+// and if fn asked for a switch (Caller.Redirect sets to), makes it as the
+// Switch(from, to) that Call's caller would have made:
 //
-//	SP+32  ok      what the caller gets: true unless fn says otherwise
-//	SP+24  bp      the caller's frame pointer
-//	SP+16  pc      the return PC (also at SP+0)
-//	SP+8   fn      then fn's spill slot for its Caller argument
-//	SP+0   return PC into the caller
+//	FP+24  ok      what Call returns: true unless fn says otherwise
+//	FP+16  to      } set by Caller.Redirect
+//	FP+8   from    }
+//	FP+0   fn      <- the Caller
+//	       return PC into Call's caller      -> from.pc (from.sp = FP+0)
+//	       saved BP (the prologue's)         <- BP
+//	SP+0   fn's spill slot for its argument
 //
-// If fn returns, it returns straight to the caller. If it calls Redirect,
-// the caller resumes from the record instead, whenever its context does.
-TEXT ·call(SB), NOSPLIT|NOFRAME, $0-25
-	MOVQ	fn+0(FP), DX				// DX: the closure context register
-	MOVQ	0(SP), DI
-	MOVQ	DI, pc+8(FP)
-	MOVQ	BP, bp+16(FP)
+// fn returns here, so each return goes where its call came from and the
+// CPU predicts every one; the switch then leaves with a JMP, as Switch
+// does, and from resumes in Call's caller, not here.
+TEXT ·call(SB), NOSPLIT, $8-25
+	NO_LOCAL_POINTERS
+	MOVQ	$0, to+16(FP)
 	MOVB	$1, ok+24(FP)
-	MOVQ	SP, AX					// fn's argument: the Caller
-	MOVQ	(TLS), R14
-	XORPS	X15, X15
+	MOVQ	fn+0(FP), DX				// DX: the closure context register
+	LEAQ	fn+0(FP), AX				// fn's argument: the Caller
 	MOVQ	0(DX), BX
-	JMP	BX
-
-// func Redirect(c Caller, from, to *Context)
-//
-// Completes the Call that c describes as a Switch(from, to) made by
-// Call's caller: from resumes where Call returns, with Call reporting
-// true; the frames of Call's fn, and Redirect's, are abandoned. (Redirect
-// has a frame, unlike the others, because it replaces BP.)
-TEXT ·Redirect(SB), NOSPLIT, $8-24
-	MOVQ	c_frame+0(FP), R9
-	MOVB	$1, 32(R9)				// Call returns true, whatever fn set
-	MOVQ	from+8(FP), AX
+	CALL	BX
 	MOVQ	to+16(FP), BX
-	MOVQ	16(R9), DI				// the caller's return PC,
-	LEAQ	8(R9), SI				// its SP after Call returns,
-	MOVQ	24(R9), BP				// and its frame pointer
+	TESTQ	BX, BX
+	JNE	redirect
+	RET
+redirect:
+	MOVQ	from+8(FP), AX
+	LEAQ	fn+0(FP), SI				// from resumes with SP as our RET would leave it,
+	MOVQ	-8(SI), DI				// at our return PC,
+	MOVQ	0(BP), BP				// with the caller's frame pointer
 	JMP	·switchFrom(SB)
 
 // trampolineEntry is where Init points a new context: on amd64 Init has
@@ -200,21 +194,19 @@ nolink:
 	CALL	·noLink(SB)				// throws
 	INT	$3
 
-// func textAddrs() (sw, swFrom, call, redirect, tramp, trampEntry uintptr)
+// func textAddrs() (sw, swFrom, call, tramp, trampEntry uintptr)
 //
 // The ABI0 entry points themselves: Go's function values would give the
 // addresses of ABI wrappers instead.
-TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-48
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-40
 	LEAQ	·Switch(SB), AX
 	MOVQ	AX, sw+0(FP)
 	LEAQ	·switchFrom(SB), AX
 	MOVQ	AX, swFrom+8(FP)
 	LEAQ	·call(SB), AX
 	MOVQ	AX, call+16(FP)
-	LEAQ	·Redirect(SB), AX
-	MOVQ	AX, redirect+24(FP)
 	LEAQ	·trampoline(SB), AX
-	MOVQ	AX, tramp+32(FP)
+	MOVQ	AX, tramp+24(FP)
 	LEAQ	·trampolineEntry(SB), AX
-	MOVQ	AX, trampEntry+40(FP)
+	MOVQ	AX, trampEntry+32(FP)
 	RET

@@ -26,7 +26,7 @@ TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
 
 // func switchFrom()
 //
-// The switch proper, for Switch and Redirect: R0 = from, R1 = to, and the
+// The switch proper, for Switch and call: R0 = from, R1 = to, and the
 // state from resumes with: R5 = PC, R6 = SP, R29 = frame pointer. RSP is
 // at or below R6.
 TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
@@ -113,46 +113,41 @@ notready:
 notrunning:
 	JMP	·notRunning(SB)
 
-// func call(fn func(Caller), pc, bp uintptr) (ok bool)
+// func call(fn func(Caller), from, to *Context) (ok bool)
 //
-// Call's body. It tail-calls fn on the caller's stack with a Caller that
-// points at its own argument frame, which it turns into a record of how
-// to resume the caller:
+// Call's body: it calls fn with a Caller pointing at its own arguments,
+// and if fn asked for a switch (Caller.Redirect sets to), makes it as the
+// Switch(from, to) that Call's caller would have made. On entry:
 //
-//	RSP+32  ok      what the caller gets: true unless fn says otherwise
-//	RSP+24  bp      the caller's frame pointer (R29)
-//	RSP+16  pc      the return PC (LR)
-//	RSP+8   fn      then fn's spill slot for its Caller argument
+//	RSP+32  ok      what Call returns: true unless fn says otherwise
+//	RSP+24  to      } set by Caller.Redirect
+//	RSP+16  from    }
+//	RSP+8   fn      <- the Caller
 //	RSP+0   the caller's saved LR (not ours to touch)
+//	LR      return PC into Call's caller  -> from.pc (from.sp = RSP)
 //
-// If fn returns, it returns straight to the caller (LR is untouched). If it
-// calls Redirect, the caller resumes from the record instead, whenever its
-// context does.
-TEXT ·call(SB), NOSPLIT|NOFRAME, $0-25
-	MOVD	fn+0(FP), R26				// R26: the closure context register
-	MOVD	R30, pc+8(FP)
-	MOVD	R29, bp+16(FP)
+// The prologue saves LR and R29 in a frame below, with fn's spill slot.
+// fn returns here, so each return goes where its call came from and the
+// CPU predicts every one; the switch then leaves with a jump, as Switch
+// does, and from resumes in Call's caller, not here.
+TEXT ·call(SB), NOSPLIT, $16-25
+	NO_LOCAL_POINTERS
+	MOVD	ZR, to+16(FP)
 	MOVD	$1, R2
 	MOVB	R2, ok+24(FP)
-	MOVD	RSP, R0					// fn's argument: the Caller
+	MOVD	fn+0(FP), R26				// R26: the closure context register
+	MOVD	$fn+0(FP), R0				// fn's argument: the Caller
 	MOVD	0(R26), R2
-	JMP	(R2)
-
-// func Redirect(c Caller, from, to *Context)
-//
-// Completes the Call that c describes as a Switch(from, to) made by
-// Call's caller: from resumes where Call returns, with Call reporting
-// true; the frames of Call's fn, and Redirect's, are abandoned. (Redirect
-// has a frame, unlike the others, because it replaces R29.)
-TEXT ·Redirect(SB), NOSPLIT, $16-24
-	MOVD	c_frame+0(FP), R9
-	MOVD	$1, R2
-	MOVB	R2, 32(R9)				// Call returns true, whatever fn set
-	MOVD	from+8(FP), R0
+	CALL	(R2)
 	MOVD	to+16(FP), R1
-	MOVD	16(R9), R5				// the caller's return PC,
-	MOVD	R9, R6					// its SP,
-	MOVD	24(R9), R29				// and its frame pointer
+	CBNZ	R1, redirect
+	RET
+redirect:
+	MOVD	from+8(FP), R0
+	MOVD	$fn+0(FP), R6
+	SUB	$8, R6					// from resumes with RSP as at our entry,
+	MOVD	0(RSP), R5				// at our return PC (LR, saved by the prologue),
+	MOVD	(R29), R29				// with the caller's frame pointer
 	JMP	·switchFrom(SB)
 
 // trampolineEntry is where Init points a new context. The trampoline's
@@ -197,21 +192,19 @@ nolink:
 	CALL	·noLink(SB)				// throws
 	UNDEF
 
-// func textAddrs() (sw, swFrom, call, redirect, tramp, trampEntry uintptr)
+// func textAddrs() (sw, swFrom, call, tramp, trampEntry uintptr)
 //
 // The ABI0 entry points themselves: Go's function values would give the
 // addresses of ABI wrappers instead.
-TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-48
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-40
 	MOVD	$·Switch(SB), R0
 	MOVD	R0, sw+0(FP)
 	MOVD	$·switchFrom(SB), R0
 	MOVD	R0, swFrom+8(FP)
 	MOVD	$·call(SB), R0
 	MOVD	R0, call+16(FP)
-	MOVD	$·Redirect(SB), R0
-	MOVD	R0, redirect+24(FP)
 	MOVD	$·trampoline(SB), R0
-	MOVD	R0, tramp+32(FP)
+	MOVD	R0, tramp+24(FP)
 	MOVD	$·trampolineEntry(SB), R0
-	MOVD	R0, trampEntry+40(FP)
+	MOVD	R0, trampEntry+32(FP)
 	RET
