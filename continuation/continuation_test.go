@@ -515,3 +515,31 @@ func TestYieldThroughRegionIsFatal(t *testing.T) {
 	require.Error(t, r.Err, r.Output)
 	assert.Contains(t, r.Output, "fatal error: continuation: Yield to scope outer from a Raw continuation, through a Region")
 }
+
+// An outermost Run on the Goroutine engine resumes the body straight from
+// the caller, and whoever suspends or ends it unmounts it: after each Run,
+// nothing is mounted on the caller, whether the body yielded, returned or
+// panicked, and Run of a mounted continuation is still caught.
+func TestOutermostRunUnmounts(t *testing.T) {
+	forEngines(t, func(t *testing.T, e engine) {
+		e.run(func() {
+			c := continuation.New(foo, func() {
+				for i := 0; i < 3; i++ {
+					assert.NotNil(t, continuation.Current(foo))
+					continuation.Yield(foo)
+				}
+			}, e.opts...)
+			for !c.IsDone() {
+				c.Run()
+				assert.Nil(t, continuation.Current(foo), "unmounted after Run")
+			}
+		})
+	})
+	var self *continuation.Continuation
+	self = continuation.New(foo, func() {
+		assert.PanicsWithValue(t, "continuation: Run of a continuation of scope FOO that is already mounted", self.Run)
+	})
+	self.Run()
+	assert.True(t, self.IsDone())
+	assert.PanicsWithValue(t, "continuation: no continuation of scope FOO is mounted", func() { continuation.Yield(foo) })
+}

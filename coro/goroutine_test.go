@@ -171,3 +171,14 @@ func TestGoroutineGoexit(t *testing.T) {
 	assert.True(t, c.Done())
 	assert.PanicsWithValue(t, "coro: Resume of a finished coroutine", func() { c.Resume(0) })
 }
+
+func TestGoroutineWithPanicValues(t *testing.T) {
+	boom := errors.New("boom")
+	c := coro.New(func(c *coro.Coro[int, int], in int) int {
+		c.Yield(1)
+		panic(boom)
+	}, coro.WithPanicValues())
+	c.Resume(0)
+	assert.PanicsWithError(t, "boom", func() { c.Resume(0) }, "the body's own value, not a *PanicError")
+	assert.True(t, c.Done())
+}
