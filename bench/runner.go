@@ -46,7 +46,10 @@ func (o *Options) defaults() {
 	}
 }
 
-// Run measures the Go cases.
+// Run measures the Go cases. The runs are interleaved: each of Count
+// rounds runs every case once, so that a ratio between two cases compares
+// runs taken close together, not minutes apart on a machine whose speed
+// drifts.
 func Run(opts Options) []Result {
 	opts.defaults()
 	var cases []Case
@@ -55,42 +58,56 @@ func Run(opts Options) []Result {
 			cases = append(cases, c)
 		}
 	}
-	var out []Result
+	runs := make([]func(int), len(cases))
+	dones := make([]func(), len(cases))
+	sizes := make([]int, len(cases))
+	out := make([]Result, len(cases))
+	// One deferred call, not one per case: a defer in a loop leaves a
+	// record on the goroutine, and every ctx.Switch would then move the
+	// defer chain (docs/design.md, section 2).
+	defer func() {
+		for _, done := range dones {
+			if done != nil {
+				done()
+			}
+		}
+	}()
 	for i, c := range cases {
-		out = append(out, measure(c, i, len(cases), opts))
+		runs[i], dones[i] = c.Prepare()
+		sizes[i] = calibrate(runs[i], opts.Duration)
+		out[i] = Result{Name: c.Name, Doc: c.Doc}
+	}
+	for k := 0; k < opts.Count; k++ {
+		for i, c := range cases {
+			if opts.Progress != nil {
+				opts.Progress(i, len(cases), k, c.Name)
+			}
+			n := sizes[i]
+			start, t0 := time.Now(), ticks()
+			runs[i](n)
+			t1, d := ticks(), time.Since(start)
+			out[i].Samples = append(out[i].Samples, float64(d.Nanoseconds())/float64(n))
+			out[i].TSCTicks = append(out[i].TSCTicks, float64(t1-t0)/float64(n))
+		}
+	}
+	for i := range out {
+		out[i].NsPerRoundTrip = median(out[i].Samples)
 	}
 	return out
 }
 
-// measure calibrates the number of round trips to the target duration,
-// then times Count runs of it.
-func measure(c Case, index, total int, opts Options) Result {
-	run, done := c.Prepare()
-	defer done()
-	run(100) // warm up
+// calibrate warms run up and returns how many round trips take about d.
+func calibrate(run func(int), d time.Duration) int {
+	run(100)
 	n := 100
 	for {
 		start := time.Now()
 		run(n)
-		if d := time.Since(start); d >= opts.Duration/10 || n >= 1<<30 {
-			n = max(1, int(float64(n)*float64(opts.Duration)/float64(max(d, time.Microsecond))))
-			break
+		if el := time.Since(start); el >= d/10 || n >= 1<<30 {
+			return max(1, int(float64(n)*float64(d)/float64(max(el, time.Microsecond))))
 		}
 		n *= 4
 	}
-	r := Result{Name: c.Name, Doc: c.Doc}
-	for k := 0; k < opts.Count; k++ {
-		if opts.Progress != nil {
-			opts.Progress(index, total, k, c.Name)
-		}
-		start, t0 := time.Now(), ticks()
-		run(n)
-		t1, d := ticks(), time.Since(start)
-		r.Samples = append(r.Samples, float64(d.Nanoseconds())/float64(n))
-		r.TSCTicks = append(r.TSCTicks, float64(t1-t0)/float64(n))
-	}
-	r.NsPerRoundTrip = median(r.Samples)
-	return r
 }
 
 func median(xs []float64) float64 {

@@ -382,3 +382,28 @@ func BenchmarkSwitch(b *testing.B) {
 		done += n
 	}
 }
+
+// BenchmarkSwitchWithDeferRecord is BenchmarkSwitch with a deferred call
+// pending in a record on the goroutine (a defer in a loop makes one):
+// every switch then moves the defer chain with its stack, in Go, with
+// write barriers.
+func BenchmarkSwitchWithDeferRecord(b *testing.B) {
+	p := newPair(b, func(p *pair) {
+		for {
+			p.yield()
+		}
+	})
+	for i := 0; i < 1; i++ {
+		defer func() {}() // in a loop: not open-coded, a record on g._defer
+	}
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(b.N-done, 100_000)
+		ctx.Region(func() {
+			for i := 0; i < n; i++ {
+				p.resume()
+			}
+		})
+		done += n
+	}
+}
