@@ -15,6 +15,11 @@
 // process with a fatal error. docs/design.md gives the reasons, each with
 // the test that shows it.
 //
+// Call runs a Go function that may turn the call into a switch made by its
+// caller (Caller.Redirect), so that layers above (coro, continuation) can
+// decide in Go whether and where to switch, and still leave no frame of
+// their own between the caller and the switch.
+//
 // Most users want package coro, which builds coroutines on this.
 package ctx
 

@@ -40,3 +40,48 @@ func Example() {
 	// 4
 	// 9
 }
+
+// Call lets a function decide, on the caller's behalf, whether to switch:
+// here a yield that declines (Call returns false) once the generator is
+// told to stop, and otherwise switches as the caller's own Switch would.
+func ExampleCall() {
+	stack, err := stackalloc.Default.Alloc(64 << 10)
+	if err != nil {
+		panic(err)
+	}
+	defer stackalloc.Default.Free(stack)
+
+	var main, gen ctx.Context
+	var value int
+	stopping := false
+	yield := func(c ctx.Caller) {
+		if stopping {
+			c.SetResult(false) // no switch: Call returns false
+			return
+		}
+		c.Redirect(&gen, &main) // after this function returns
+	}
+	gen.Link = &main
+	ctx.Init(&gen, stack, func() {
+		for i := 1; ctx.Call(yield); i++ {
+			value = i
+		}
+		value = -1
+	})
+
+	ctx.Region(func() {
+		ctx.Switch(&main, &gen) // runs to the first yield
+		for i := 0; i < 3; i++ {
+			ctx.Switch(&main, &gen)
+			fmt.Println(value)
+		}
+		stopping = true
+		ctx.Switch(&main, &gen) // its yield declines; it returns to main through Link
+		fmt.Println(value)
+	})
+	// Output:
+	// 1
+	// 2
+	// 3
+	// -1
+}
