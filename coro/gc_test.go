@@ -149,6 +149,7 @@ func TestGCTortureRaw(t *testing.T) {
 		})
 	}
 	require.Empty(t, broken)
+	require.GreaterOrEqual(t, numGC()-gcs, uint32(10), "a torture the collector hardly interrupted proves little")
 	fmt.Printf("intact: 100,000 raw yields, %d GC cycles\n", numGC()-gcs)
 }
 
@@ -209,6 +210,7 @@ func TestGCTortureGoroutine(t *testing.T) {
 		}
 		require.Empty(t, out)
 	}
+	require.GreaterOrEqual(t, numGC()-gcs, uint32(10), "a torture the collector hardly interrupted proves little")
 	fmt.Printf("intact: 100,000+ goroutine-engine yields with blocking, syscalls and JSON, %d GC cycles\n", numGC()-gcs)
 }
 
