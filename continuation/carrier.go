@@ -86,11 +86,11 @@ func unlockOverflow() {
 	gabi.ProcUnpin()
 }
 
-// mount marks k mounted and the scope's most recent continuation. The
-// scope's pointer is stored only when it changes: an atomic store is a
-// locked instruction, and Run is on the hot path.
-func (k *cont) mount() {
-	k.mounted = true
+// mount marks k, the record of c, mounted and the scope's most recent
+// continuation. The scope's pointer is stored only when it changes: an
+// atomic store is a locked instruction, and Run is on the hot path.
+func (k *cont) mount(c *Continuation) {
+	k.mounted, k.handle = true, c
 	if k.scope.last.Load() != k {
 		k.scope.last.Store(k)
 	}

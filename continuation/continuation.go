@@ -41,7 +41,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"unsafe"
-	"weak"
 
 	"github.com/corokit/corokit/coro"
 	"github.com/corokit/corokit/ctx"
@@ -90,7 +89,8 @@ func (r PinnedReason) String() string {
 // Continuation is a suspendable body bound to a scope. It is the only
 // holder of its coroutine's handle: when it becomes unreachable while
 // suspended, package coro closes the coroutine (Goroutine engine), so a
-// forgotten continuation leaks no goroutine.
+// forgotten continuation leaks no goroutine. The body sees only the cont
+// record, which points back here only while mounted.
 type Continuation struct {
 	*cont
 	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
@@ -108,7 +108,12 @@ type cont struct {
 	direct   *carrier                    // Goroutine engine: Run resumed k straight from its caller, whose carrier this is: whoever suspends or ends k unmounts it
 	pins     int
 	onPinned func(PinnedReason)
-	handle   weak.Pointer[Continuation] // for Current
+	// handle is the user's Continuation while k is mounted (Run's caller
+	// holds it then anyway), for Current; nil otherwise, so that a
+	// suspended continuation can become unreachable. (Not a weak pointer:
+	// turning one into a strong one may wait for the collector, which
+	// inside a Region is a fatal error.)
+	handle *Continuation
 }
 
 // New returns a continuation of scope that runs body. opts choose the coro
@@ -140,7 +145,6 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 	}, opts...)
 	c := &Continuation{cont: k, co: co}
 	c.run = c.runHook()
-	k.handle = weak.Make(c)
 	k.goEngine = co.Engine() == coro.Goroutine
 	return c
 }
@@ -181,7 +185,7 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 		}
 		car := carrierFor(gabi.G())
 		k.parent, car.cur = car.cur, k
-		k.mount()
+		k.mount(c)
 		if k.goEngine && k.parent == nil {
 			// Outermost on this goroutine: no yield can go through k to a
 			// scope further out, so nothing is left to do here after the
@@ -238,7 +242,7 @@ func (k *cont) parentCtx() *ctx.Context { _, parent := k.self.Contexts(); return
 
 func (k *cont) unmount(car *carrier) {
 	car.cur, k.parent = k.parent, nil
-	k.mounted = false
+	k.mounted, k.handle = false, nil
 }
 
 // unmountOnPanic keeps the carrier right when the body panics (its value
@@ -374,7 +378,7 @@ func innermost(op string) *cont {
 // calling goroutine (through every continuation it runs inside), or nil.
 func Current(scope *Scope) *Continuation {
 	if k := innermostOn(gabi.G()).find(scope); k != nil {
-		return k.handle.Value() // mounted, so its Run's caller holds it
+		return k.handle
 	}
 	return nil
 }
@@ -429,7 +433,7 @@ func (c *Continuation) Close() error {
 	for k := inside; k != nil; {
 		// Goroutine engine: unwinding c ran k's Run's deferred unmount.
 		// Raw: nothing ran; k's Run frame went with c's stack.
-		k.mounted, k.parent = false, nil
+		k.mounted, k.parent, k.handle = false, nil, nil
 		if !k.self.Done() {
 			k.self.Close()
 		}

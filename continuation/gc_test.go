@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/corokit/corokit/continuation"
+	"github.com/corokit/corokit/coro"
 	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +112,49 @@ func tortureNested(t *testing.T, e engine) {
 	}
 	require.Zero(t, broken)
 	fmt.Printf("intact: nested %s continuations, %d GC cycles meanwhile\n", e.name, cycles.Load())
+}
+
+// TestCurrentInsideRegionUnderGC: Current from Raw continuations while the
+// collector runs. It once turned a weak pointer into a strong one, which
+// can wait for the collector: inside a Region that is "fatal error:
+// schedule: holding locks".
+func TestCurrentInsideRegionUnderGC(t *testing.T) {
+	if !testproc.IsChild(t) {
+		r := testproc.Run(t)
+		require.NoError(t, r.Err, r.Output)
+		assert.Contains(t, r.Output, "intact")
+		return
+	}
+	scope := continuation.NewScope("current")
+	stop := make(chan struct{})
+	var cycles atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+				cycles.Add(1)
+			}
+		}
+	}()
+	defer close(stop)
+	wrong := 0
+	for round := 0; round < 2000 || cycles.Load() < 50; round++ {
+		require.Less(t, round, 1_000_000, "the collector did not run")
+		coro.Region(func() {
+			var c *continuation.Continuation
+			c = continuation.New(scope, func() {
+				for i := 0; i < 100; i++ {
+					if continuation.Current(scope) != c {
+						wrong++
+					}
+				}
+			}, coro.WithEngine(coro.Raw))
+			c.Run()
+		})
+	}
+	require.Zero(t, wrong)
+	fmt.Printf("intact: Current inside regions, %d GC cycles meanwhile\n", cycles.Load())
 }

@@ -29,7 +29,10 @@
 //
 //   - park: channel waits, contended locks, time.Sleep, runtime.GC,
 //     Goroutine-engine coroutines (fatal: "schedule: holding locks");
-//   - stop the world: runtime.ReadMemStats ("stopTheWorld: holding locks");
+//   - stop the world: runtime.ReadMemStats ("stopTheWorld: holding locks"),
+//     StackTrace of a Goroutine-engine coroutine;
+//   - turn a weak pointer into a strong one (weak.Pointer.Value may wait
+//     for the collector: "schedule: holding locks", now and then);
 //   - panic, even if recovered ("panic holding locks"); a nil dereference
 //     is "unexpected signal during runtime execution";
 //   - make scheduler-visible system calls: os file I/O, net ("stopm holding

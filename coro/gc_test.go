@@ -280,6 +280,11 @@ func TestRegionForbidden(t *testing.T) {
 			c := coro.New(func(c *coro.Coro[int, int], in int) int { return in })
 			coro.Region(func() { c.Resume(0) })
 		}},
+		{"goroutine engine stack trace inside a region", []string{"fatal error: coro: StackTrace of a Goroutine-engine coroutine inside a Region"}, func() {
+			c := coro.New(func(c *coro.Coro[int, int], in int) int { return c.Yield(in) })
+			c.Resume(0)
+			coro.Region(func() { c.StackTrace() })
+		}},
 		{"syscalls while the GC runs", []string{"fatal error: stopm holding locks", "fatal error: traceback did not unwind completely"}, func() {
 			stop := gcLoop()
 			defer stop()

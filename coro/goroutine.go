@@ -180,5 +180,8 @@ func (gc *goCoro[In, Out]) stackTrace() []runtime.Frame {
 	if gc.state != suspended || gc.g == nil {
 		return nil
 	}
+	if ctx.InRegion() {
+		gabi.Throw("coro: StackTrace of a Goroutine-engine coroutine inside a Region: reading another goroutine's stack stops the world")
+	}
 	return trimFrames(goroutineFrames(gc.goid))
 }
