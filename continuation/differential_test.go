@@ -3,9 +3,13 @@ package continuation_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/corokit/corokit/continuation"
+	"github.com/corokit/corokit/internal/testproc"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,7 +20,44 @@ import (
 // one-switch chain yields and the Goroutine engine's loops must be
 // indistinguishable from the outside.
 func TestEnginesAgree(t *testing.T) {
-	for seed := uint64(1); seed <= 2000; seed++ {
+	enginesAgree(t, 1, 2000)
+}
+
+// TestEnginesAgreeUnderGC: the same with freed memory clobbered and the
+// collector running all along (it found Current waiting for the collector
+// inside a Region).
+func TestEnginesAgreeUnderGC(t *testing.T) {
+	if !testproc.IsChild(t) {
+		r := testproc.Run(t, "GODEBUG=clobberfree=1")
+		require.NoError(t, r.Err, r.Output)
+		assert.Contains(t, r.Output, "agree")
+		return
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	var cycles atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+				cycles.Add(1)
+			}
+		}
+	}()
+	seeds := uint64(0)
+	for seeds < 2000 || cycles.Load() < 30 { // until the collector has run 30 times
+		require.Less(t, seeds, uint64(1_000_000), "the collector did not run")
+		enginesAgree(t, seeds+1, seeds+100)
+		seeds += 100
+	}
+	fmt.Printf("engines agree under the collector: %d programs, %d GC cycles\n", seeds, cycles.Load())
+}
+
+func enginesAgree(t *testing.T, first, last uint64) {
+	for seed := first; seed <= last; seed++ {
 		var traces [2][]string
 		for i, e := range engines {
 			e.run(func() { traces[i] = runProgram(seed, e) })
