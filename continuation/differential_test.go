@@ -87,7 +87,7 @@ func runProgram(seed uint64, e engine) []string {
 		steps := 1 + rng.IntN(8)
 		script := make([]int, steps)
 		for i := range script {
-			script[i] = rng.IntN(10)
+			script[i] = rng.IntN(11)
 		}
 		name := fmt.Sprintf("L%d#%d", l, id)
 		c := continuation.New(scopes[l], func() {
@@ -110,6 +110,9 @@ func runProgram(seed uint64, e engine) []string {
 					ok := continuation.Yield(scopes[rng.IntN(l+1)])
 					continuation.Unpin()
 					log("%s step %d: pinned yield returned %v", name, step, ok)
+				case op == 10 && l+1 < levels && current[l+1] != nil: // close the child, wherever it is
+					err := current[l+1].Close()
+					log("%s step %d: close child: %v (done %v)", name, step, err, current[l+1].IsDone())
 				default: // who is mounted, seen from here
 					for j := 0; j <= l; j++ {
 						if continuation.Current(scopes[j]) != current[j] {
