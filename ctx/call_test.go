@@ -30,6 +30,21 @@ func TestCallReturns(t *testing.T) {
 	assert.PanicsWithValue(t, "from fn", func() { ctx.Call(func(c ctx.Caller) { panic("from fn") }) })
 }
 
+// A Caller kept past its function would write into a frame that may
+// belong to other code by then: it panics instead.
+func TestCallerDiesWithItsCall(t *testing.T) {
+	var kept ctx.Caller
+	ctx.Call(func(c ctx.Caller) { kept = c })
+	const msg = "ctx: a Caller used outside the function Call runs"
+	assert.PanicsWithValue(t, msg, func() { kept.SetResult(false) })
+	var from, to ctx.Context
+	to.SetHook(func() {})
+	assert.PanicsWithValue(t, msg, func() { kept.Redirect(&from, &to) })
+	assert.PanicsWithValue(t, msg, func() { ctx.Caller{}.SetResult(true) })
+	// Inside its function, both work, through any depth of calls.
+	assert.False(t, ctx.Call(func(c ctx.Caller) { func() { c.SetResult(false) }() }))
+}
+
 // redirectPair switches both ways with Call and Redirect, so that neither
 // side's hook frame stays between its code and the switch.
 func (p *pair) resumeByCall() bool {

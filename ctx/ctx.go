@@ -95,7 +95,8 @@ type Context struct {
 func Switch(from, to *Context)
 
 // A Caller is the call to Call in progress, as the function Call runs sees
-// it. It is valid only until that function returns.
+// it. It is valid only until that function returns: using it later panics
+// (it would write into a frame that may belong to other code by then).
 type Caller struct {
 	frame unsafe.Pointer // call's arguments, laid out in ctx_*.s
 }
@@ -107,20 +108,34 @@ type Caller struct {
 // predicts from the other stack's calls, and mispredicts (docs/design.md).
 //
 // Call returns true, or what fn set with SetResult if fn did not redirect.
-func Call(fn func(c Caller)) bool { return call(fn, nil, nil) }
+func Call(fn func(c Caller)) bool { return call(fn, nil, nil, 0) }
 
-// call is Call's assembly; from and to are for Caller.Redirect.
-func call(fn func(Caller), from, to *Context) (ok bool)
+// call is Call's assembly; from, to and live are slots for it and the
+// Caller, not arguments.
+func call(fn func(Caller), from, to *Context, live uintptr) (ok bool)
 
-// Offsets in call's arguments (ctx_*.s).
+// Offsets in call's arguments, and what the live slot holds while fn runs
+// (ctx_*.s).
 const (
 	callerFrom = 8
 	callerTo   = 16
-	callerOK   = 24
+	callerLv   = 24
+	callerOK   = 32
+	callerLive = 0x5ca1ab1e_c0ffee01
 )
 
+// check panics unless c's call is in progress.
+func (c Caller) check() {
+	if c.frame == nil || *(*uintptr)(unsafe.Add(c.frame, callerLv)) != callerLive {
+		panic("ctx: a Caller used outside the function Call runs")
+	}
+}
+
 // SetResult sets what Call returns if fn returns without Redirect.
-func (c Caller) SetResult(ok bool) { *(*bool)(unsafe.Add(c.frame, callerOK)) = ok }
+func (c Caller) SetResult(ok bool) {
+	c.check()
+	*(*bool)(unsafe.Add(c.frame, callerOK)) = ok
+}
 
 // Redirect asks Call to complete the call, once fn returns, as Switch(from,
 // to) made by Call's caller: from receives the caller's state, and when
@@ -130,6 +145,7 @@ func (c Caller) SetResult(ok bool) { *(*bool)(unsafe.Add(c.frame, callerOK)) = o
 // before the switch. Redirect's switch checks what Switch checks, in the
 // same way.
 func (c Caller) Redirect(from, to *Context) {
+	c.check()
 	if to == nil || from == nil && to.hook == nil {
 		panic("ctx: Redirect with a nil Context")
 	}

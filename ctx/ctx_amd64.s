@@ -113,13 +113,14 @@ notready:
 notrunning:
 	JMP	·notRunning(SB)
 
-// func call(fn func(Caller), from, to *Context) (ok bool)
+// func call(fn func(Caller), from, to *Context, live uintptr) (ok bool)
 //
 // Call's body: it calls fn with a Caller pointing at its own arguments,
 // and if fn asked for a switch (Caller.Redirect sets to), makes it as the
 // Switch(from, to) that Call's caller would have made:
 //
-//	FP+24  ok      what Call returns: true unless fn says otherwise
+//	FP+32  ok      what Call returns: true unless fn says otherwise
+//	FP+24  live    callerLive while fn runs, so that a Caller kept past it fails
 //	FP+16  to      } set by Caller.Redirect
 //	FP+8   from    }
 //	FP+0   fn      <- the Caller
@@ -130,14 +131,17 @@ notrunning:
 // fn returns here, so each return goes where its call came from and the
 // CPU predicts every one; the switch then leaves with a JMP, as Switch
 // does, and from resumes in Call's caller, not here.
-TEXT ·call(SB), NOSPLIT, $8-25
+TEXT ·call(SB), NOSPLIT, $8-33
 	NO_LOCAL_POINTERS
 	MOVQ	$0, to+16(FP)
-	MOVB	$1, ok+24(FP)
+	MOVQ	$const_callerLive, AX
+	MOVQ	AX, live+24(FP)
+	MOVB	$1, ok+32(FP)
 	MOVQ	fn+0(FP), DX				// DX: the closure context register
 	LEAQ	fn+0(FP), AX				// fn's argument: the Caller
 	MOVQ	0(DX), BX
 	CALL	BX
+	MOVQ	$0, live+24(FP)				// the Caller is dead from here on
 	MOVQ	to+16(FP), BX
 	TESTQ	BX, BX
 	JNE	redirect

@@ -113,13 +113,14 @@ notready:
 notrunning:
 	JMP	·notRunning(SB)
 
-// func call(fn func(Caller), from, to *Context) (ok bool)
+// func call(fn func(Caller), from, to *Context, live uintptr) (ok bool)
 //
 // Call's body: it calls fn with a Caller pointing at its own arguments,
 // and if fn asked for a switch (Caller.Redirect sets to), makes it as the
 // Switch(from, to) that Call's caller would have made. On entry:
 //
-//	RSP+32  ok      what Call returns: true unless fn says otherwise
+//	RSP+40  ok      what Call returns: true unless fn says otherwise
+//	RSP+32  live    callerLive while fn runs, so that a Caller kept past it fails
 //	RSP+24  to      } set by Caller.Redirect
 //	RSP+16  from    }
 //	RSP+8   fn      <- the Caller
@@ -130,15 +131,18 @@ notrunning:
 // fn returns here, so each return goes where its call came from and the
 // CPU predicts every one; the switch then leaves with a jump, as Switch
 // does, and from resumes in Call's caller, not here.
-TEXT ·call(SB), NOSPLIT, $16-25
+TEXT ·call(SB), NOSPLIT, $16-33
 	NO_LOCAL_POINTERS
 	MOVD	ZR, to+16(FP)
+	MOVD	$const_callerLive, R2
+	MOVD	R2, live+24(FP)
 	MOVD	$1, R2
-	MOVB	R2, ok+24(FP)
+	MOVB	R2, ok+32(FP)
 	MOVD	fn+0(FP), R26				// R26: the closure context register
 	MOVD	$fn+0(FP), R0				// fn's argument: the Caller
 	MOVD	0(R26), R2
 	CALL	(R2)
+	MOVD	ZR, live+24(FP)				// the Caller is dead from here on
 	MOVD	to+16(FP), R1
 	CBNZ	R1, redirect
 	RET
