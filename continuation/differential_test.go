@@ -3,8 +3,6 @@ package continuation_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync/atomic"
 	"testing"
 
 	"github.com/corokit/corokit/continuation"
@@ -33,27 +31,15 @@ func TestEnginesAgreeUnderGC(t *testing.T) {
 		assert.Contains(t, r.Output, "agree")
 		return
 	}
-	stop := make(chan struct{})
-	defer close(stop)
-	var cycles atomic.Int64
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.GC()
-				cycles.Add(1)
-			}
-		}
-	}()
+	cycles, stop := testproc.GCLoop()
+	defer stop()
 	seeds := uint64(0)
-	for seeds < 2000 || cycles.Load() < 30 { // until the collector has run 30 times
+	for seeds < 2000 || cycles() < 30 { // until the collector has run 30 times
 		require.Less(t, seeds, uint64(1_000_000), "the collector did not run")
 		enginesAgree(t, seeds+1, seeds+100)
 		seeds += 100
 	}
-	fmt.Printf("engines agree under the collector: %d programs, %d GC cycles\n", seeds, cycles.Load())
+	fmt.Printf("engines agree under the collector: %d programs, %d GC cycles\n", seeds, cycles())
 }
 
 func enginesAgree(t *testing.T, first, last uint64) {

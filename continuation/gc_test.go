@@ -2,8 +2,6 @@ package continuation_test
 
 import (
 	"fmt"
-	"runtime"
-	"sync/atomic"
 	"testing"
 
 	"github.com/corokit/corokit/continuation"
@@ -57,24 +55,12 @@ func TestGCTortureNested(t *testing.T) {
 
 func tortureNested(t *testing.T, e engine) {
 	outerScope, innerScope := continuation.NewScope("outer"), continuation.NewScope("inner")
-	stop := make(chan struct{})
-	var cycles atomic.Int64 // completed by the loop below
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.GC()
-				cycles.Add(1)
-			}
-		}
-	}()
-	defer close(stop)
+	cycles, stop := testproc.GCLoop()
+	defer stop()
 	broken := 0
 	// At least 1,000 rounds, and on until the collector has run 20 times
 	// meanwhile: a torture it never interrupted would prove nothing.
-	for round := 0; round < 1000 || cycles.Load() < 20; round++ {
+	for round := 0; round < 1000 || cycles() < 20; round++ {
 		require.Less(t, round, 1_000_000, "the collector did not run")
 		e.run(func() {
 			outer := continuation.New(outerScope, func() {
@@ -111,7 +97,7 @@ func tortureNested(t *testing.T, e engine) {
 		})
 	}
 	require.Zero(t, broken)
-	fmt.Printf("intact: nested %s continuations, %d GC cycles meanwhile\n", e.name, cycles.Load())
+	fmt.Printf("intact: nested %s continuations, %d GC cycles meanwhile\n", e.name, cycles())
 }
 
 // TestCurrentInsideRegionUnderGC: Current from Raw continuations while the
@@ -126,22 +112,10 @@ func TestCurrentInsideRegionUnderGC(t *testing.T) {
 		return
 	}
 	scope := continuation.NewScope("current")
-	stop := make(chan struct{})
-	var cycles atomic.Int64
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.GC()
-				cycles.Add(1)
-			}
-		}
-	}()
-	defer close(stop)
+	cycles, stop := testproc.GCLoop()
+	defer stop()
 	wrong := 0
-	for round := 0; round < 2000 || cycles.Load() < 50; round++ {
+	for round := 0; round < 2000 || cycles() < 50; round++ {
 		require.Less(t, round, 1_000_000, "the collector did not run")
 		coro.Region(func() {
 			var c *continuation.Continuation
@@ -156,5 +130,5 @@ func TestCurrentInsideRegionUnderGC(t *testing.T) {
 		})
 	}
 	require.Zero(t, wrong)
-	fmt.Printf("intact: Current inside regions, %d GC cycles meanwhile\n", cycles.Load())
+	fmt.Printf("intact: Current inside regions, %d GC cycles meanwhile\n", cycles())
 }

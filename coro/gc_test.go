@@ -69,28 +69,6 @@ func churn(l *node, n, in int) (*node, int) {
 	return newNode(in, l), n + 1
 }
 
-// gcLoop runs runtime.GC back to back until stop is closed.
-func gcLoop() (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			default:
-				runtime.GC()
-			}
-		}
-	}()
-	return func() { close(done) }
-}
-
-func numGC() uint32 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.NumGC
-}
-
 // runTortured runs the test in a child process with freed memory clobbered
 // and the GC running constantly, and expects it to print "intact".
 func runTortured(t *testing.T) {
@@ -118,13 +96,12 @@ func TestGCTortureRaw(t *testing.T) {
 		runTortured(t)
 		return
 	}
-	gcs := numGC()
-	stop := gcLoop()
+	cycles, stop := testproc.GCLoop()
 	defer stop()
 	var broken string
 	// At least 1,000 regions, and on until the collector has run 20 times
 	// meanwhile: a torture it hardly interrupted would prove little.
-	for region := 0; (region < 1000 || numGC()-gcs < 20) && broken == ""; region++ {
+	for region := 0; (region < 1000 || cycles() < 20) && broken == ""; region++ {
 		require.Less(t, region, 100_000, "the collector did not run")
 		coro.Region(func() {
 			c := coro.New(func(c *coro.Coro[int, string], in int) string {
@@ -152,7 +129,7 @@ func TestGCTortureRaw(t *testing.T) {
 		})
 	}
 	require.Empty(t, broken)
-	fmt.Printf("intact: 100,000+ raw yields, %d GC cycles\n", numGC()-gcs)
+	fmt.Printf("intact: 100,000+ raw yields, %d GC cycles\n", cycles())
 }
 
 // TestGCTortureGoroutine: the Goroutine engine under the same conditions,
@@ -163,8 +140,7 @@ func TestGCTortureGoroutine(t *testing.T) {
 		runTortured(t)
 		return
 	}
-	gcs := numGC()
-	stop := gcLoop()
+	cycles, stop := testproc.GCLoop()
 	defer stop()
 	pong := make(chan int)
 	go func() {
@@ -212,8 +188,8 @@ func TestGCTortureGoroutine(t *testing.T) {
 		}
 		require.Empty(t, out)
 	}
-	require.GreaterOrEqual(t, numGC()-gcs, uint32(10), "a torture the collector hardly interrupted proves little")
-	fmt.Printf("intact: 100,000+ goroutine-engine yields with blocking, syscalls and JSON, %d GC cycles\n", numGC()-gcs)
+	require.GreaterOrEqual(t, cycles(), int64(10), "a torture the collector hardly interrupted proves little")
+	fmt.Printf("intact: 100,000+ goroutine-engine yields with blocking, syscalls and JSON, %d GC cycles\n", cycles())
 }
 
 // yieldingReader hands out one byte per Read and yields in between, so
@@ -286,7 +262,7 @@ func TestRegionForbidden(t *testing.T) {
 			coro.Region(func() { c.StackTrace() })
 		}},
 		{"syscalls while the GC runs", []string{"fatal error: stopm holding locks", "fatal error: traceback did not unwind completely"}, func() {
-			stop := gcLoop()
+			_, stop := testproc.GCLoop()
 			defer stop()
 			for i := 0; i < 2000; i++ {
 				coro.Region(func() {
