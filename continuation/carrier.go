@@ -19,7 +19,41 @@ type carrier struct {
 	g    uintptr
 	goid uint64
 	cur  *cont
+	// lazy is a Raw continuation that Run's fast path mounted (fast_*.s),
+	// as an address: the innermost mounted continuation, not yet linked in
+	// as cur. Its parent is cur. settle links it in; every Go path that
+	// reads or changes cur settles first.
+	//
+	// An address, not a pointer, so that assembly may store it without a
+	// write barrier. It needs no pointer to keep k alive: a Raw
+	// coroutine's Region holds it, and through its body k, until it is
+	// done, and k is unmounted before then.
+	lazy uintptr
 }
+
+// settle links the continuation that Run's fast path mounted, if any,
+// into the chain of mounted continuations.
+func (car *carrier) settle() {
+	if car.lazy == 0 {
+		return
+	}
+	k := (*cont)(pointerAt(car.lazy))
+	car.lazy, k.fast = 0, slowOnly
+	k.parent, car.cur = car.cur, k
+	k.mounted = true
+}
+
+// pointerAt turns the address of a live heap object back into a pointer
+// (a conversion checkptr would reject for a plain uintptr variable, not
+// knowing that something else keeps the object alive).
+func pointerAt(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }
+
+// isMounted reports whether k is mounted, the fast way or not.
+func (k *cont) isMounted() bool {
+	return k.mounted || k.fast == fastMounted
+}
+
+func pointerOf(k *cont) unsafe.Pointer { return unsafe.Pointer(k) }
 
 const tableBits = 12
 
@@ -104,7 +138,7 @@ func (k *cont) mount(c *Continuation) {
 // unrelated goroutine yielding into a scope it never mounted is racing
 // with the owner anyway (a plain bool cannot tear).
 func (s *Scope) lastMounted() *cont {
-	if k := s.last.Load(); k != nil && k.mounted {
+	if k := s.last.Load(); k != nil && k.isMounted() {
 		return k
 	}
 	return nil

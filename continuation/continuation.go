@@ -108,12 +108,29 @@ type cont struct {
 	direct   *carrier                    // Goroutine engine: Run resumed k straight from its caller, whose carrier this is: whoever suspends or ends k unmounts it
 	pins     int
 	onPinned func(PinnedReason)
-	// handle is the user's Continuation while k is mounted (Run's caller
-	// holds it then anyway), for Current; nil otherwise, so that a
-	// suspended continuation can become unreachable. (Not a weak pointer:
-	// turning one into a strong one may wait for the collector, which
-	// inside a Region is a fatal error.)
+	// handle is the user's Continuation, for Current. On the Goroutine
+	// engine it is set only while k is mounted (Run's caller holds it then
+	// anyway), so that a suspended continuation can become unreachable and
+	// be cleaned up. A Raw continuation keeps it from its first Run on: it
+	// lives no longer than its Region anyway, and Run's fast path does not
+	// set it. (Not a weak pointer: turning one into a strong one may wait
+	// for the collector, which inside a Region is a fatal error.)
 	handle *Continuation
+
+	// Raw engine only (zero for the Goroutine engine), for the fast paths
+	// of Run and Yield (fast_*.s): the coroutine's two contexts, its
+	// stack's bounds, and the carrier of the goroutine it belongs to, set
+	// by the first Run before that Run publishes k in scope.last. None of
+	// them changes afterwards.
+	selfC, parentC *ctx.Context
+	lo, hi         uintptr
+	car            *carrier
+	// fast is where k stands with the fast paths (fast_*.s), which write
+	// it too: fastSuspended while Run may take the fast way (k has run
+	// before, is suspended in a Yield to its own scope with nothing
+	// suspended inside it, and is not done), fastMounted while the fast
+	// way mounted it (carrier.lazy holds k), and slowOnly otherwise.
+	fast uintptr
 }
 
 // New returns a continuation of scope that runs body. opts choose the coro
@@ -140,12 +157,17 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 		body()
 		// Raw: Run's caller resumes directly when this stack leaves for
 		// good (Run left no frame of its own to do it there).
-		k.unmount(carrierFor(gabi.G()))
+		k.car.settle()
+		k.unmount(k.car)
 		return nil
 	}, opts...)
 	c := &Continuation{cont: k, co: co}
 	c.run = c.runHook()
 	k.goEngine = co.Engine() == coro.Goroutine
+	if !k.goEngine {
+		k.selfC, k.parentC = co.Contexts()
+		k.lo, k.hi = k.selfC.Stack()
+	}
 	return c
 }
 
@@ -161,13 +183,16 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 // A panic in the body comes out of Run with the original value (Goroutine
 // engine; on Raw a panic is fatal), and c is then done.
 //
-// Run and Yield are each one inlined call (ctx.Call) into a hook that does
+// Run and Yield are inlined into their callers, so that no frame of theirs
+// stays between the caller and the switch: it would return across stacks,
+// which the CPU mispredicts. Each is one call into assembly (fast_*.s)
+// that switches at once in the common Raw case, a continuation that
+// yields to its own scope, and otherwise is a ctx.Call of a hook that does
 // the work and then, where it can, has Call switch on behalf of Run's or
 // Yield's caller (ctx.Caller.Redirect): on the Raw engine always, on the
 // Goroutine engine for an outermost Run and a Yield to the innermost
-// continuation. No frame of theirs then stays between the caller and the
-// switch, so none returns across stacks, which the CPU would mispredict.
-func (c *Continuation) Run() { ctx.Call(c.run) }
+// continuation.
+func (c *Continuation) Run() { run(c, nil, nil, 0) }
 
 // runHook returns Run's hook: a closure, rather than a method value, whose
 // wrapper would be one more frame to return through on the Goroutine
@@ -177,15 +202,20 @@ func (c *Continuation) Run() { ctx.Call(c.run) }
 func (c *Continuation) runHook() func(ctx.Caller) {
 	k := c.cont
 	return func(caller ctx.Caller) {
+		car := carrierFor(gabi.G())
+		car.settle() // k may be the continuation mounted the fast way
 		if c.co.Done() {
 			panic("continuation: Run of a done continuation of scope " + k.scope.name)
 		}
 		if k.mounted {
 			panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
 		}
-		car := carrierFor(gabi.G())
+		if !k.goEngine && k.car == nil {
+			k.car = car // once, before mount publishes k: see cont.car
+		}
 		k.parent, car.cur = car.cur, k
 		k.mount(c)
+		k.fast = slowOnly
 		if k.goEngine && k.parent == nil {
 			// Outermost on this goroutine: no yield can go through k to a
 			// scope further out, so nothing is left to do here after the
@@ -223,26 +253,20 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 		// to (see yieldRaw), and resume the innermost.
 		inner := k
 		for in := k.inside; in != nil; in = in.inside {
-			ctx.Move(in.parentCtx(), in.parent.selfCtx())
+			ctx.Move(in.parentC, in.parent.selfC)
 			in.parent.inside = nil
 			car.cur, inner = in, in
 		}
-		self, parent := c.co.Contexts() // k.self is not set before the body starts
-		if inner != k {
-			self, _ = inner.self.Contexts()
-		}
-		caller.Redirect(parent, self)
+		caller.Redirect(k.parentC, inner.selfC)
 	}
 }
 
-// selfCtx and parentCtx are the contexts of a started Raw continuation:
-// its stack's, and its Run caller's.
-func (k *cont) selfCtx() *ctx.Context   { self, _ := k.self.Contexts(); return self }
-func (k *cont) parentCtx() *ctx.Context { _, parent := k.self.Contexts(); return parent }
-
 func (k *cont) unmount(car *carrier) {
 	car.cur, k.parent = k.parent, nil
-	k.mounted, k.handle = false, nil
+	k.mounted = false
+	if k.goEngine {
+		k.handle = nil // see cont.handle
+	}
 }
 
 // unmountOnPanic keeps the carrier right when the body panics (its value
@@ -267,7 +291,7 @@ func (k *cont) unmountDirect() {
 // returns true when the continuation is run again. A pinned Yield (see the
 // package documentation) calls OnPinned and returns false. With no
 // continuation of scope mounted anywhere, Yield panics.
-func Yield(scope *Scope) bool { return ctx.Call(scope.yield) }
+func Yield(scope *Scope) bool { return yield(scope, nil, nil, 0) }
 
 // yieldHook returns Yield's hook for s (a closure: see runHook).
 //
@@ -278,6 +302,7 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 		car := lookupCarrier(g)
 		var inner *cont
 		if car != nil {
+			car.settle()
 			inner = car.cur
 		}
 		target := inner.find(s)
@@ -325,12 +350,17 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 // and target's next Run moves it back.
 func (k *cont) yieldRaw(caller ctx.Caller, target *cont, car *carrier) {
 	for in := k; in != target; in = in.parent {
-		ctx.Move(in.parent.selfCtx(), in.parentCtx())
+		ctx.Move(in.parent.selfC, in.parentC)
 		in.parent.inside = in
 	}
-	from := k.selfCtx()
+	if target.scope.last.Load() != target {
+		target.scope.last.Store(target) // the next Yield to it can take the fast way
+	}
 	target.unmount(car)
-	caller.Redirect(from, target.parentCtx())
+	if target.inside == nil {
+		target.fast = fastSuspended // its next Run can take the fast way
+	}
+	caller.Redirect(k.selfC, target.parentC)
 }
 
 // misuse reports a misuse: a panic, or inside a Region, where a panic is
@@ -387,6 +417,7 @@ func Current(scope *Scope) *Continuation {
 // or nil.
 func innermostOn(g unsafe.Pointer) *cont {
 	if car := lookupCarrier(g); car != nil {
+		car.settle()
 		return car.cur
 	}
 	return nil
@@ -424,16 +455,17 @@ func (c *Continuation) StackTrace() []runtime.Frame {
 // Continuations suspended inside it (by a yield through them to its scope)
 // end with it. Close of a mounted continuation returns an error.
 func (c *Continuation) Close() error {
-	if c.mounted {
+	if c.isMounted() {
 		return errors.New("continuation: Close of a mounted continuation of scope " + c.scope.name)
 	}
+	c.fast = slowOnly
 	inside := c.inside
 	c.inside = nil
 	err := c.co.Close()
 	for k := inside; k != nil; {
 		// Goroutine engine: unwinding c ran k's Run's deferred unmount.
 		// Raw: nothing ran; k's Run frame went with c's stack.
-		k.mounted, k.parent, k.handle = false, nil, nil
+		k.mounted, k.parent, k.handle, k.fast = false, nil, nil, slowOnly
 		if !k.self.Done() {
 			k.self.Close()
 		}

@@ -316,11 +316,5 @@ const (
 	gDefer       = gabi.OffDefer
 	gStkTopSP    = gabi.OffStkTopSP
 	stackGuard   = gabi.StackGuard
-
-	// regionTopSP is the sentinel kept in g.stktopsp for the whole of a
-	// region. A precise unwind of any stack (GC scan, stack copy) compares
-	// its final SP with g.stktopsp and, not finding this impossible SP,
-	// throws "traceback did not unwind completely" with top=0x1 instead of
-	// scanning one stack of two in silence.
-	regionTopSP = 1
+	regionTopSP  = gabi.RegionTopSP // in g.stktopsp for the whole of a region
 )

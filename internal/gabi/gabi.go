@@ -29,6 +29,14 @@ func SP() uintptr
 // return PC: the chain that frame-pointer unwinders walk.
 func FP() uintptr
 
+// RegionTopSP is the sentinel that package ctx keeps in g.stktopsp for the
+// whole of a pinned region: an SP no stack can have, so that a precise
+// unwind of any stack (GC scan, stack copy), which compares its final SP
+// with g.stktopsp, throws "traceback did not unwind completely" with
+// top=0x1 instead of scanning one stack of two in silence. Assembly that
+// must know whether it runs in a region compares g.stktopsp with it.
+const RegionTopSP = 1
+
 // word returns the uintptr field of g at offset off.
 func word(g unsafe.Pointer, off uintptr) *uintptr { return (*uintptr)(unsafe.Add(g, off)) }
 

@@ -1,0 +1,44 @@
+package continuation
+
+import (
+	"github.com/corokit/corokit/ctx"
+	"github.com/corokit/corokit/internal/gabi"
+)
+
+// The fast paths of Run and Yield, in assembly (fast_amd64.s,
+// fast_arm64.s). Each is what Run or Yield inlines: one call that either
+// switches at once, as ctx.Switch, or is ctx.Call(c.run) or
+// ctx.Call(s.yield). Their arguments are laid out as ctx.call's (fn, from,
+// to, live, ok), so that the slow way is a jump to it with fn in place of
+// c or s; from, to and live are only room for call.
+//
+// run mounts k the fast way (carrier.lazy) and switches to its stack if k
+// is fastSuspended, the goroutine runs inside a region, and no other
+// continuation is mounted the fast way on k's goroutine.
+//
+// yield unmounts k, the continuation s was last mounted with, and
+// switches to k's Run caller if the calling code runs on k's own stack, k
+// is fastMounted (so it is the innermost continuation on its goroutine),
+// and k is not in a critical section. Running on k's stack means running
+// on k's goroutine, so the fields read after that are this goroutine's;
+// k's bounds never change, so the comparison is sound even when s.last is
+// another goroutine's continuation. (A finished k's stack is reused only
+// through its allocator, after k stopped being fastMounted.)
+//
+// Neither writes a pointer: the collector's write barrier is Go's to
+// make, and the fast paths store only addresses and flags.
+func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
+func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
+
+// cont.fast's values.
+const (
+	slowOnly      = 0
+	fastSuspended = 1
+	fastMounted   = 2
+)
+
+// Constants for the assembly (through go_asm.h).
+const (
+	gStkTopSP   = gabi.OffStkTopSP
+	regionTopSP = gabi.RegionTopSP
+)

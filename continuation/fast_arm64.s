@@ -1,0 +1,69 @@
+// The fast paths of Run and Yield for arm64: see fast.go. Both are entered
+// as ctx.Switch is (LR the return PC into the caller, the arguments above
+// the caller's LR slot), and leave by jumping either into ctx's switch
+// (switchFrom, with its inputs in registers, as ctx.Switch passes them) or
+// to ctx.call, with all of its arguments in place. g is R28.
+
+#include "textflag.h"
+#include "go_asm.h"
+
+// func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
+TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
+	MOVD	c+0(FP), R2
+	MOVD	Continuation_cont(R2), R2		// k
+	MOVD	cont_fast(R2), R3
+	CMP	$const_fastSuspended, R3		// suspended in a Yield to itself, not done
+	BNE	slow
+	MOVD	const_gStkTopSP(g), R3
+	CMP	$const_regionTopSP, R3			// in a region: a Switch to a context that
+	BNE	slow					// cannot run would throw, not panic with k mounted
+	MOVD	cont_car(R2), R4
+	MOVD	carrier_lazy(R4), R3
+	CBNZ	R3, slow				// one continuation mounted the fast way at a time
+	MOVD	R2, carrier_lazy(R4)			// mount k: the innermost from here on
+	MOVD	$const_fastMounted, R3
+	MOVD	R3, cont_fast(R2)
+	MOVD	cont_selfC(R2), R1			// to
+	MOVD	cont_parentC(R2), R0			// from: Run's caller,
+	MOVD	R30, R5					// resuming at LR,
+	MOVD	RSP, R6					// with our SP,
+	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and R29, the caller's frame pointer
+slow:
+	MOVD	c+0(FP), R2
+	MOVD	Continuation_run(R2), R2		// ctx.call(c.run, ...)
+	MOVD	R2, c+0(FP)
+	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
+
+// func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
+TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
+	MOVD	s+0(FP), R2
+	MOVD	Scope_last(R2), R2			// k: s's continuation mounted last, anywhere
+	CBZ	R2, slow
+	MOVD	RSP, R3
+	MOVD	cont_lo(R2), R4
+	CMP	R4, R3					// on k's own stack, so on k's goroutine?
+	BLO	slow
+	MOVD	cont_hi(R2), R4
+	CMP	R4, R3
+	BHS	slow
+	MOVD	cont_fast(R2), R3
+	CMP	$const_fastMounted, R3			// mounted the fast way: the innermost
+	BNE	slow
+	MOVD	cont_pins(R2), R3
+	CBNZ	R3, slow				// not in a critical section
+	MOVD	cont_car(R2), R4
+	MOVD	ZR, carrier_lazy(R4)			// unmount k
+	MOVD	$const_fastSuspended, R3
+	MOVD	R3, cont_fast(R2)
+	MOVD	$1, R3
+	MOVB	R3, ok+32(FP)				// what Yield returns when resumed
+	MOVD	cont_parentC(R2), R1			// to: Run's caller
+	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
+	MOVD	R30, R5
+	MOVD	RSP, R6
+	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)
+slow:
+	MOVD	s+0(FP), R2
+	MOVD	Scope_yield(R2), R2			// ctx.call(s.yield, ...)
+	MOVD	R2, s+0(FP)
+	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
