@@ -95,6 +95,10 @@ type Continuation struct {
 	*cont
 	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
 	run func(ctx.Caller)            // Run's hook: c.runHook
+
+	// Raw: k.selfC and k.parentC again, for Run's fast path: one load
+	// fewer before the switch can start on them.
+	from, to *ctx.Context
 }
 
 // cont is what the body and the mount chains see of a continuation.
@@ -166,6 +170,7 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 	k.goEngine = co.Engine() == coro.Goroutine
 	if !k.goEngine {
 		k.selfC, k.parentC = co.Contexts()
+		c.to, c.from = k.selfC, k.parentC
 		k.lo, k.hi = k.selfC.Stack()
 	}
 	return c

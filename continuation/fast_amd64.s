@@ -9,8 +9,8 @@
 
 // func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
 TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
-	MOVQ	c+0(FP), AX
-	MOVQ	Continuation_cont(AX), AX		// k
+	MOVQ	c+0(FP), BX
+	MOVQ	Continuation_cont(BX), AX		// k
 	CMPQ	cont_fast(AX), $const_fastSuspended	// suspended in a Yield to itself, not done
 	JNE	slow
 	MOVQ	(TLS), CX
@@ -21,8 +21,8 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 	JNE	slow
 	MOVQ	AX, carrier_lazy(CX)			// mount k: the innermost from here on
 	MOVQ	$const_fastMounted, cont_fast(AX)
-	MOVQ	cont_selfC(AX), BX			// to
-	MOVQ	cont_parentC(AX), AX			// from: Run's caller,
+	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
+	MOVQ	Continuation_to(BX), BX			// to: k's stack,
 	MOVQ	0(SP), DI				// resuming at our return PC,
 	LEAQ	8(SP), SI				// with SP as our RET would leave it,
 	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and BP, the caller's frame pointer

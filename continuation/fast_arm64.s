@@ -9,8 +9,8 @@
 
 // func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
 TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
-	MOVD	c+0(FP), R2
-	MOVD	Continuation_cont(R2), R2		// k
+	MOVD	c+0(FP), R7
+	MOVD	Continuation_cont(R7), R2		// k
 	MOVD	cont_fast(R2), R3
 	CMP	$const_fastSuspended, R3		// suspended in a Yield to itself, not done
 	BNE	slow
@@ -23,8 +23,8 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	R2, carrier_lazy(R4)			// mount k: the innermost from here on
 	MOVD	$const_fastMounted, R3
 	MOVD	R3, cont_fast(R2)
-	MOVD	cont_selfC(R2), R1			// to
-	MOVD	cont_parentC(R2), R0			// from: Run's caller,
+	MOVD	Continuation_from(R7), R0		// from: Run's caller,
+	MOVD	Continuation_to(R7), R1			// to: k's stack,
 	MOVD	R30, R5					// resuming at LR,
 	MOVD	RSP, R6					// with our SP,
 	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and R29, the caller's frame pointer
