@@ -50,7 +50,7 @@ func pointerAt(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Poin
 
 // isMounted reports whether k is mounted, the fast way or not.
 func (k *cont) isMounted() bool {
-	return k.mounted || k.fast == fastMounted
+	return k.mounted || k.fast == fastMounted || k.fast == goMounted
 }
 
 func pointerOf(k *cont) unsafe.Pointer { return unsafe.Pointer(k) }

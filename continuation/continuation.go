@@ -96,8 +96,8 @@ type Continuation struct {
 	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
 	run func(ctx.Caller)            // Run's hook: c.runHook
 
-	// Raw: k.selfC and k.parentC again, for Run's fast path: one load
-	// fewer before the switch can start on them.
+	// The contexts of Run's switch, for its fast path (on Raw, k.selfC and
+	// k.parentC again: one load fewer before the switch can start on them).
 	from, to *ctx.Context
 }
 
@@ -109,7 +109,7 @@ type cont struct {
 	inside   *cont                       // suspended inside this one by a yield through it
 	mounted  bool                        // also read by a Yield from a foreign goroutine: see lastMounted
 	goEngine bool                        // runs on the Goroutine engine
-	direct   *carrier                    // Goroutine engine: Run resumed k straight from its caller, whose carrier this is: whoever suspends or ends k unmounts it
+	direct   *carrier                    // Goroutine engine: Run's hook resumed k straight from its caller, whose carrier this is: whoever suspends or ends k unmounts it
 	pins     int
 	onPinned func(PinnedReason)
 	// handle is the user's Continuation, for Current. On the Goroutine
@@ -130,11 +130,16 @@ type cont struct {
 	lo, hi         uintptr
 	car            *carrier
 	// fast is where k stands with the fast paths (fast_*.s), which write
-	// it too: fastSuspended while Run may take the fast way (k has run
-	// before, is suspended in a Yield to its own scope with nothing
-	// suspended inside it, and is not done), fastMounted while the fast
-	// way mounted it (carrier.lazy holds k), and slowOnly otherwise.
+	// it too: see fastSuspended and the rest.
 	fast uintptr
+
+	// Goroutine engine only, for the fast paths: the carrier of the body's
+	// goroutine, and the one of the goroutine that last ran k as its
+	// outermost continuation, both set in Go before the fast paths may
+	// read them; and while k is goMounted, the Continuation being run, as
+	// an address (Run keeps it alive), for Current.
+	bodyCar, callerCar *carrier
+	user               uintptr
 }
 
 // New returns a continuation of scope that runs body. opts choose the coro
@@ -151,9 +156,12 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 			// The body has a goroutine of its own: its carrier starts at k.
 			car := carrierFor(gabi.G())
 			car.cur = k
+			k.selfC, k.parentC = self.Contexts() // for Yield's fast path,
+			k.bodyCar = car                      // which checks it runs here
 			defer func() {
 				car.cur = nil
 				k.unmountDirect() // also when the body panics
+				k.fast = slowOnly
 			}()
 			body()
 			return nil
@@ -168,9 +176,9 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 	c := &Continuation{cont: k, co: co}
 	c.run = c.runHook()
 	k.goEngine = co.Engine() == coro.Goroutine
+	c.to, c.from = co.Contexts()
 	if !k.goEngine {
-		k.selfC, k.parentC = co.Contexts()
-		c.to, c.from = k.selfC, k.parentC
+		k.selfC, k.parentC = c.to, c.from
 		k.lo, k.hi = k.selfC.Stack()
 	}
 	return c
@@ -197,7 +205,10 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 // Yield's caller (ctx.Caller.Redirect): on the Raw engine always, on the
 // Goroutine engine for an outermost Run and a Yield to the innermost
 // continuation.
-func (c *Continuation) Run() { run(c, nil, nil, 0) }
+func (c *Continuation) Run() {
+	run(c, nil, nil, 0)
+	runtime.KeepAlive(c) // while goMounted, only cont.user points to it
+}
 
 // runHook returns Run's hook: a closure, rather than a method value, whose
 // wrapper would be one more frame to return through on the Goroutine
@@ -212,7 +223,7 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 		if c.co.Done() {
 			panic("continuation: Run of a done continuation of scope " + k.scope.name)
 		}
-		if k.mounted {
+		if k.isMounted() {
 			panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
 		}
 		if !k.goEngine && k.car == nil {
@@ -227,7 +238,7 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 			// body yields or ends. Resume it for Run's caller, with no frame
 			// of ours in between, and let whoever suspends or ends it
 			// unmount it (unmountDirect).
-			k.direct = car
+			k.direct, k.callerCar = car, car
 			c.co.ResumeFrom(caller, struct{}{})
 			return
 		}
@@ -284,10 +295,23 @@ func (k *cont) unmountOnPanic(car *carrier) {
 
 // unmountDirect unmounts a continuation that Run resumed straight from its
 // caller (see runHook), as the caller's Run would have.
+//
+// The fast path mounts it as goMounted instead, without touching the
+// caller's carrier: nothing reads that carrier until the caller runs
+// again, which is when k has been suspended or has ended.
 func (k *cont) unmountDirect() {
-	if car := k.direct; car != nil {
+	switch {
+	case k.fast == goMounted:
+		k.user = 0
+	case k.direct != nil:
+		k.unmount(k.direct)
 		k.direct = nil
-		k.unmount(car)
+	default:
+		return
+	}
+	k.fast = slowOnly
+	if k.inside == nil {
+		k.fast = goSuspended // the next Run may take the fast way
 	}
 }
 
@@ -413,6 +437,9 @@ func innermost(op string) *cont {
 // calling goroutine (through every continuation it runs inside), or nil.
 func Current(scope *Scope) *Continuation {
 	if k := innermostOn(gabi.G()).find(scope); k != nil {
+		if k.fast == goMounted {
+			return (*Continuation)(pointerAt(k.user))
+		}
 		return k.handle
 	}
 	return nil

@@ -32,13 +32,26 @@ func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 
 // cont.fast's values.
 const (
-	slowOnly      = 0
+	slowOnly = 0 // Run and Yield take the slow way
+
+	// Raw: fastSuspended while Run may take the fast way (k has run
+	// before, is suspended in a Yield to its own scope with nothing
+	// suspended inside it, and is not done), fastMounted while the fast
+	// way mounted it (carrier.lazy holds k).
 	fastSuspended = 1
 	fastMounted   = 2
+
+	// Goroutine engine: the same for a continuation that Run resumes
+	// straight from its caller, as the outermost one on the caller's
+	// goroutine (see unmountDirect).
+	goSuspended = 3
+	goMounted   = 4
 )
 
 // Constants for the assembly (through go_asm.h).
 const (
 	gStkTopSP   = gabi.OffStkTopSP
+	gGoid       = gabi.OffGoid
+	gLockedM    = gabi.OffLockedM
 	regionTopSP = gabi.RegionTopSP
 )

@@ -2,7 +2,8 @@
 // as ctx.Switch is (SP+0 the return PC into the caller, the arguments
 // above it), and leave by jumping either into ctx's switch (switchFrom,
 // with its inputs in registers, as ctx.Switch passes them) or to ctx.call,
-// with all of its arguments in place.
+// with all of its arguments in place. On the Goroutine engine the switch
+// is to a hook context of package coro's, whose hook hands control over.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -11,8 +12,9 @@
 TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	c+0(FP), BX
 	MOVQ	Continuation_cont(BX), AX		// k
-	CMPQ	cont_fast(AX), $const_fastSuspended	// suspended in a Yield to itself, not done
-	JNE	slow
+	MOVQ	cont_fast(AX), CX
+	CMPQ	CX, $const_fastSuspended		// Raw, suspended in a Yield to itself, not done
+	JNE	goroutine
 	MOVQ	(TLS), CX
 	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// in a region: a Switch to a context that
 	JNE	slow					// cannot run would throw, not panic with k mounted
@@ -21,8 +23,26 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 	JNE	slow
 	MOVQ	AX, carrier_lazy(CX)			// mount k: the innermost from here on
 	MOVQ	$const_fastMounted, cont_fast(AX)
+	JMP	switch
+goroutine:
+	CMPQ	CX, $const_goSuspended			// Goroutine engine, the same
+	JNE	slow
+	MOVQ	(TLS), CX
+	MOVQ	cont_callerCar(AX), DX
+	CMPQ	carrier_g(DX), CX			// the goroutine that last ran k, as its outermost
+	JNE	slow
+	MOVQ	const_gGoid(CX), CX
+	CMPQ	carrier_goid(DX), CX			// (and not a later one on the same g)
+	JNE	slow
+	CMPQ	carrier_cur(DX), $0			// with nothing mounted: k is outermost again
+	JNE	slow
+	CMPQ	carrier_lazy(DX), $0
+	JNE	slow
+	MOVQ	$const_goMounted, cont_fast(AX)		// mount k, leaving the carrier alone
+	MOVQ	BX, cont_user(AX)			// for Current
+switch:
 	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
-	MOVQ	Continuation_to(BX), BX			// to: k's stack,
+	MOVQ	Continuation_to(BX), BX			// to: k's stack, or the hook that resumes it,
 	MOVQ	0(SP), DI				// resuming at our return PC,
 	LEAQ	8(SP), SI				// with SP as our RET would leave it,
 	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and BP, the caller's frame pointer
@@ -38,19 +58,42 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	Scope_last(AX), AX			// k: s's continuation mounted last, anywhere
 	TESTQ	AX, AX
 	JEQ	slow
-	CMPQ	SP, cont_lo(AX)				// on k's own stack, so on k's goroutine?
-	JCS	slow
+	MOVQ	cont_fast(AX), CX
+	CMPQ	CX, $const_fastMounted			// Raw, mounted the fast way
+	JNE	goroutine
+	CMPQ	SP, cont_lo(AX)				// on k's own stack, so on k's goroutine,
+	JCS	slow					// and k is the innermost there
 	CMPQ	SP, cont_hi(AX)
 	JCC	slow
-	CMPQ	cont_fast(AX), $const_fastMounted	// mounted the fast way: the innermost
-	JNE	slow
 	CMPQ	cont_pins(AX), $0			// not in a critical section
 	JNE	slow
 	MOVQ	cont_car(AX), CX
 	MOVQ	$0, carrier_lazy(CX)			// unmount k
 	MOVQ	$const_fastSuspended, cont_fast(AX)
+	JMP	switch
+goroutine:
+	CMPQ	CX, $const_goMounted			// Goroutine engine, the same
+	JNE	slow
+	MOVQ	(TLS), CX
+	MOVQ	cont_bodyCar(AX), DX
+	CMPQ	carrier_g(DX), CX			// on k's body goroutine,
+	JNE	slow
+	MOVQ	const_gGoid(CX), R8
+	CMPQ	carrier_goid(DX), R8
+	JNE	slow
+	CMPQ	carrier_cur(DX), AX			// with nothing mounted inside k
+	JNE	slow
+	CMPQ	carrier_lazy(DX), $0
+	JNE	slow
+	CMPQ	cont_pins(AX), $0			// not in a critical section,
+	JNE	slow
+	CMPQ	const_gLockedM(CX), $0			// not locked to its thread (the handoff would throw)
+	JNE	slow
+	MOVQ	$const_goSuspended, cont_fast(AX)	// unmount k
+	MOVQ	$0, cont_user(AX)
+switch:
 	MOVB	$1, ok+32(FP)				// what Yield returns when resumed
-	MOVQ	cont_parentC(AX), BX			// to: Run's caller
+	MOVQ	cont_parentC(AX), BX			// to: Run's caller, or the hook that hands back
 	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
 	MOVQ	0(SP), DI
 	LEAQ	8(SP), SI

@@ -2,7 +2,9 @@
 // as ctx.Switch is (LR the return PC into the caller, the arguments above
 // the caller's LR slot), and leave by jumping either into ctx's switch
 // (switchFrom, with its inputs in registers, as ctx.Switch passes them) or
-// to ctx.call, with all of its arguments in place. g is R28.
+// to ctx.call, with all of its arguments in place. On the Goroutine engine
+// the switch is to a hook context of package coro's, whose hook hands
+// control over. g is R28.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -12,8 +14,8 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	c+0(FP), R7
 	MOVD	Continuation_cont(R7), R2		// k
 	MOVD	cont_fast(R2), R3
-	CMP	$const_fastSuspended, R3		// suspended in a Yield to itself, not done
-	BNE	slow
+	CMP	$const_fastSuspended, R3		// Raw, suspended in a Yield to itself, not done
+	BNE	goroutine
 	MOVD	const_gStkTopSP(g), R3
 	CMP	$const_regionTopSP, R3			// in a region: a Switch to a context that
 	BNE	slow					// cannot run would throw, not panic with k mounted
@@ -23,47 +25,90 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	R2, carrier_lazy(R4)			// mount k: the innermost from here on
 	MOVD	$const_fastMounted, R3
 	MOVD	R3, cont_fast(R2)
+	JMP	switch
+goroutine:
+	CMP	$const_goSuspended, R3			// Goroutine engine, the same
+	BNE	slow
+	MOVD	cont_callerCar(R2), R4
+	MOVD	carrier_g(R4), R3
+	CMP	g, R3					// the goroutine that last ran k, as its outermost
+	BNE	slow
+	MOVD	carrier_goid(R4), R3
+	MOVD	const_gGoid(g), R5
+	CMP	R5, R3					// (and not a later one on the same g)
+	BNE	slow
+	MOVD	carrier_cur(R4), R3
+	CBNZ	R3, slow				// with nothing mounted: k is outermost again
+	MOVD	carrier_lazy(R4), R3
+	CBNZ	R3, slow
+	MOVD	$const_goMounted, R3			// mount k, leaving the carrier alone
+	MOVD	R3, cont_fast(R2)
+	MOVD	R7, cont_user(R2)			// for Current
+switch:
 	MOVD	Continuation_from(R7), R0		// from: Run's caller,
-	MOVD	Continuation_to(R7), R1			// to: k's stack,
+	MOVD	Continuation_to(R7), R1			// to: k's stack, or the hook that resumes it,
 	MOVD	R30, R5					// resuming at LR,
 	MOVD	RSP, R6					// with our SP,
 	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and R29, the caller's frame pointer
 slow:
-	MOVD	c+0(FP), R2
-	MOVD	Continuation_run(R2), R2		// ctx.call(c.run, ...)
+	MOVD	Continuation_run(R7), R2		// ctx.call(c.run, ...)
 	MOVD	R2, c+0(FP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
-	MOVD	s+0(FP), R2
-	MOVD	Scope_last(R2), R2			// k: s's continuation mounted last, anywhere
+	MOVD	s+0(FP), R7
+	MOVD	Scope_last(R7), R2			// k: s's continuation mounted last, anywhere
 	CBZ	R2, slow
+	MOVD	cont_fast(R2), R3
+	CMP	$const_fastMounted, R3			// Raw, mounted the fast way
+	BNE	goroutine
 	MOVD	RSP, R3
 	MOVD	cont_lo(R2), R4
-	CMP	R4, R3					// on k's own stack, so on k's goroutine?
-	BLO	slow
+	CMP	R4, R3					// on k's own stack, so on k's goroutine,
+	BLO	slow					// and k is the innermost there
 	MOVD	cont_hi(R2), R4
 	CMP	R4, R3
 	BHS	slow
-	MOVD	cont_fast(R2), R3
-	CMP	$const_fastMounted, R3			// mounted the fast way: the innermost
-	BNE	slow
 	MOVD	cont_pins(R2), R3
 	CBNZ	R3, slow				// not in a critical section
 	MOVD	cont_car(R2), R4
 	MOVD	ZR, carrier_lazy(R4)			// unmount k
 	MOVD	$const_fastSuspended, R3
 	MOVD	R3, cont_fast(R2)
+	JMP	switch
+goroutine:
+	CMP	$const_goMounted, R3			// Goroutine engine, the same
+	BNE	slow
+	MOVD	cont_bodyCar(R2), R4
+	MOVD	carrier_g(R4), R3
+	CMP	g, R3					// on k's body goroutine,
+	BNE	slow
+	MOVD	carrier_goid(R4), R3
+	MOVD	const_gGoid(g), R5
+	CMP	R5, R3
+	BNE	slow
+	MOVD	carrier_cur(R4), R3
+	CMP	R2, R3					// with nothing mounted inside k
+	BNE	slow
+	MOVD	carrier_lazy(R4), R3
+	CBNZ	R3, slow
+	MOVD	cont_pins(R2), R3
+	CBNZ	R3, slow				// not in a critical section,
+	MOVD	const_gLockedM(g), R3
+	CBNZ	R3, slow				// not locked to its thread (the handoff would throw)
+	MOVD	$const_goSuspended, R3			// unmount k
+	MOVD	R3, cont_fast(R2)
+	MOVD	ZR, cont_user(R2)
+switch:
 	MOVD	$1, R3
 	MOVB	R3, ok+32(FP)				// what Yield returns when resumed
-	MOVD	cont_parentC(R2), R1			// to: Run's caller
+	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back
 	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
 	MOVD	R30, R5
 	MOVD	RSP, R6
 	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)
 slow:
-	MOVD	s+0(FP), R2
-	MOVD	Scope_yield(R2), R2			// ctx.call(s.yield, ...)
+	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...)
 	MOVD	R2, s+0(FP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)

@@ -130,3 +130,107 @@ func TestRunAfterRegionEnded(t *testing.T) {
 	assert.Zero(t, car.lazy)
 	assert.Nil(t, car.cur)
 }
+
+// The Goroutine engine's fast paths: an outermost continuation that yields
+// to its own scope is run and yielded the fast way from its second Run on,
+// leaving the caller's carrier alone, from whichever goroutine runs it.
+func TestGoroutineFastPaths(t *testing.T) {
+	type seen struct {
+		fast          uintptr
+		current       bool // Current found it
+		callerCarNil  bool // the caller's carrier has nothing mounted
+		closeRejected bool
+	}
+	var log []seen
+	var c *Continuation
+	var callerCar *carrier
+	look := func() {
+		log = append(log, seen{
+			fast:          c.fast,
+			current:       Current(fastScope) == c,
+			callerCarNil:  callerCar.cur == nil,
+			closeRejected: c.Close() != nil,
+		})
+	}
+	c = New(fastScope, func() {
+		for i := 0; i < 4; i++ {
+			look()
+			Yield(fastScope)
+		}
+		look()
+	})
+	for i := 0; i < 3; i++ {
+		callerCar = carrierFor(gabi.G())
+		c.Run()
+		require.Equal(t, uintptr(goSuspended), c.fast, "after Run %d", i)
+		require.Zero(t, c.user, "after Run %d", i)
+	}
+	// Another goroutine may run it next (one at a time): its first Run
+	// there takes the slow way, its second the fast one.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		callerCar = carrierFor(gabi.G())
+		c.Run()
+		c.Run()
+	}()
+	<-done
+	require.True(t, c.IsDone())
+	assert.Equal(t, uintptr(slowOnly), c.fast)
+	assert.False(t, c.isMounted())
+
+	want := []uintptr{slowOnly, goMounted, goMounted, slowOnly, goMounted}
+	require.Len(t, log, len(want))
+	for i, s := range log {
+		assert.Equal(t, want[i], s.fast, "look %d", i)
+		assert.True(t, s.current, "look %d: Current", i)
+		assert.True(t, s.closeRejected, "look %d: Close of a mounted continuation", i)
+		if s.fast == goMounted {
+			assert.True(t, s.callerCarNil, "look %d: the fast way mounted it on the caller's carrier", i)
+		}
+	}
+}
+
+// A continuation run inside another one is not outermost: Run takes the
+// slow way even after it yielded the fast way as an outermost one.
+func TestGoroutineFastPathsNotNested(t *testing.T) {
+	inner := NewScope("inner")
+	var fast []uintptr
+	var j *Continuation
+	j = New(inner, func() {
+		for {
+			fast = append(fast, j.fast)
+			Yield(inner)
+		}
+	})
+	j.Run()
+	j.Run() // outermost: the fast way
+	o := New(fastScope, func() {
+		j.Run() // inside o: the slow way
+		j.Run()
+	})
+	o.Run()
+	j.Run() // outermost again: the slow way once, as it yielded inside o
+	j.Run()
+	require.True(t, o.IsDone())
+	require.NoError(t, j.Close())
+	assert.Equal(t, []uintptr{slowOnly, goMounted, slowOnly, slowOnly, slowOnly, goMounted}, fast)
+}
+
+// A panic in a body run the fast way comes out of Run, and leaves the
+// continuation done and unmounted.
+func TestGoroutineFastPathPanics(t *testing.T) {
+	c := New(fastScope, func() {
+		Yield(fastScope)
+		Yield(fastScope)
+		panic("boom")
+	})
+	c.Run()
+	c.Run()
+	require.Equal(t, uintptr(goSuspended), c.fast)
+	assert.PanicsWithValue(t, "boom", c.Run)
+	assert.True(t, c.IsDone())
+	assert.False(t, c.isMounted())
+	assert.Equal(t, uintptr(slowOnly), c.fast)
+	assert.Nil(t, carrierFor(gabi.G()).cur)
+}
