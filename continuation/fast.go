@@ -55,3 +55,14 @@ const (
 	gLockedM    = gabi.OffLockedM
 	regionTopSP = gabi.RegionTopSP
 )
+
+func textAddrs() (run, yield uintptr)
+
+// Routines returns the assembly of Run's and Yield's fast paths, for
+// disassemblers and inspectors (cmd/corobench disasm prints them after
+// package ctx's routines).
+func Routines() []ctx.Routine {
+	run, yield := textAddrs()
+	const pkg = "github.com/corokit/corokit/continuation."
+	return []ctx.Routine{{Name: pkg + "run", PC: run}, {Name: pkg + "yield", PC: yield}}
+}

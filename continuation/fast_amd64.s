@@ -103,3 +103,12 @@ slow:
 	MOVQ	Scope_yield(AX), AX			// ctx.call(s.yield, ...)
 	MOVQ	AX, s+0(FP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
+
+// func textAddrs() (run, yield uintptr): the ABI0 entry points themselves,
+// for Routines (Go's function values would give ABI wrappers).
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-16
+	LEAQ	·run(SB), AX
+	MOVQ	AX, run+0(FP)
+	LEAQ	·yield(SB), AX
+	MOVQ	AX, yield+8(FP)
+	RET

@@ -112,3 +112,12 @@ slow:
 	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...)
 	MOVD	R2, s+0(FP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
+
+// func textAddrs() (run, yield uintptr): the ABI0 entry points themselves,
+// for Routines (Go's function values would give ABI wrappers).
+TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-16
+	MOVD	$·run(SB), R0
+	MOVD	R0, run+0(FP)
+	MOVD	$·yield(SB), R0
+	MOVD	R0, yield+8(FP)
+	RET

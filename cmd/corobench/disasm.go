@@ -9,16 +9,17 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/corokit/corokit/continuation"
 	"github.com/corokit/corokit/ctx"
 	"golang.org/x/arch/arm64/arm64asm"
 	"golang.org/x/arch/x86/x86asm"
 )
 
 // disasm prints the machine code of ctx's assembly (the switch, Call and
-// Redirect, and the entry trampoline) as this very binary holds it, one
-// instruction a line.
+// Redirect, and the entry trampoline) and of continuation's fast paths as
+// this very binary holds it, one instruction a line.
 func disasm(w io.Writer) error {
-	for _, fn := range ctx.Routines() {
+	for _, fn := range append(ctx.Routines(), continuation.Routines()...) {
 		fn.Name = strings.TrimPrefix(fn.Name, "github.com/corokit/corokit/")
 		size := funcSize(fn.PC)
 		if size == 0 {

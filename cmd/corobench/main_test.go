@@ -76,7 +76,7 @@ func TestDisasm(t *testing.T) {
 	out, err := corobench(t, "disasm")
 	require.NoError(t, err)
 	assert.Contains(t, out, "ctx.Switch ("+runtime.GOARCH+")")
-	for _, name := range []string{"ctx.switchFrom", "ctx.call", "ctx.trampoline"} {
+	for _, name := range []string{"ctx.switchFrom", "ctx.call", "ctx.trampoline", "continuation.run", "continuation.yield"} {
 		assert.Contains(t, out, name+" ("+runtime.GOARCH+")")
 	}
 	assert.Regexp(t, `\d+ instructions, \d+ bytes`, out)
