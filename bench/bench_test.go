@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"testing"
@@ -26,21 +27,25 @@ func BenchmarkRoundTrip(b *testing.B) {
 
 func TestRun(t *testing.T) {
 	var progress []string
-	results := bench.Run(bench.Options{
-		Count: 3, Duration: 2 * time.Millisecond, Match: regexp.MustCompile(`^(ctx|goroutine)$`),
+	failing := bench.External{Name: "broken", Measure: func(int64) (int64, int64, error) { return 0, 0, errors.New("no such tool") }}
+	results, notes := bench.Run(bench.Options{
+		Count: 3, Duration: 2 * time.Millisecond, Match: regexp.MustCompile(`^(ctx|goroutine|broken)$`),
+		External: []bench.External{failing},
 		Progress: func(i, n, run int, name string) {
 			progress = append(progress, fmt.Sprintf("%d/%d %s #%d", i+1, n, name, run))
 		},
 	})
 	require.Len(t, results, 2)
+	assert.Equal(t, []string{"broken: no such tool"}, notes)
 	for _, r := range results {
 		require.Len(t, r.Samples, 3, r.Name)
 		require.Len(t, r.TSCTicks, 3, r.Name)
 		assert.True(t, r.Min() <= r.NsPerRoundTrip && r.NsPerRoundTrip <= r.Max(), r.String())
 		assert.Positive(t, r.MedianTicks(), r.Name)
 	}
-	assert.Equal(t, "1/2 ctx #0", progress[0])
-	assert.Len(t, progress, 6)
+	assert.Equal(t, "1/3 ctx #0", progress[0])
+	assert.Equal(t, "3/3 broken #2", progress[8])
+	assert.Len(t, progress, 9)
 	// ctx switches without the scheduler: it cannot be slower than a
 	// goroutine handoff through it.
 	assert.Less(t, results[0].NsPerRoundTrip, results[1].NsPerRoundTrip)
@@ -58,10 +63,14 @@ func TestCxxBaselines(t *testing.T) {
 			t.Logf("%s not built: %v", c.Name, missing)
 			continue
 		}
-		r, err := bench.RunCxx(bin, c, bench.Options{Count: 2, Duration: 2 * time.Millisecond})
-		require.NoError(t, err, c.Name)
+		results, notes := bench.Run(bench.Options{Count: 2, Duration: 2 * time.Millisecond,
+			Match: regexp.MustCompile("^" + c.Name + "$"), External: []bench.External{c.External(bin)}})
+		require.Empty(t, notes, c.Name)
+		require.Len(t, results, 1, c.Name) // only the C++ case matched
+		r := results[0]
 		require.Len(t, r.Samples, 2)
 		assert.Positive(t, r.NsPerRoundTrip, c.Name)
+		assert.Positive(t, r.MedianTicks(), c.Name)
 	}
 }
 

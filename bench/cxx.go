@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 //go:embed cxx/baselines.cpp
@@ -55,34 +54,16 @@ func BuildCxx(dir string) (binary string, available map[string]bool, missing []s
 	return binary, available, missing, nil
 }
 
-// RunCxx measures one C++ case with the binary BuildCxx made: it
-// calibrates the round trips to opts.Duration and runs opts.Count times.
-func RunCxx(binary string, c CxxCase, opts Options) (Result, error) {
-	opts.defaults()
-	n := int64(10_000)
-	for {
+// External returns c as a case for Run, measured by the binary BuildCxx
+// made: one process per run, timing itself.
+func (c CxxCase) External(binary string) External {
+	return External{Name: c.Name, Doc: c.Doc, Measure: func(n int64) (ns, ticks int64, err error) {
 		samples, err := cxxRun(binary, c.Run, n, 1)
 		if err != nil {
-			return Result{}, err
+			return 0, 0, err
 		}
-		d := time.Duration(samples[0][1])
-		if d >= opts.Duration/10 || n >= 1<<32 {
-			n = max(1, int64(float64(n)*float64(opts.Duration)/float64(max(d, time.Microsecond))))
-			break
-		}
-		n *= 4
-	}
-	samples, err := cxxRun(binary, c.Run, n, opts.Count)
-	if err != nil {
-		return Result{}, err
-	}
-	r := Result{Name: c.Name, Doc: c.Doc}
-	for _, s := range samples {
-		r.Samples = append(r.Samples, float64(s[1])/float64(s[0]))
-		r.TSCTicks = append(r.TSCTicks, float64(s[2])/float64(s[0]))
-	}
-	r.NsPerRoundTrip = median(r.Samples)
-	return r, nil
+		return samples[0][1], samples[0][2], nil
+	}}
 }
 
 // cxxRun runs the binary and parses its "N ELAPSED_NS TICKS" lines.

@@ -32,9 +32,19 @@ func (r Result) MedianTicks() float64 { return median(r.TSCTicks) }
 type Options struct {
 	Count    int            // runs per case (default 5)
 	Duration time.Duration  // target length of one run (default 100ms)
-	Match    *regexp.Regexp // cases to run (default all)
+	Match    *regexp.Regexp // cases to run, Go and external (default all)
+	// External cases run in each round after the Go cases.
+	External []External
 	// Progress, if set, is told before each run.
 	Progress func(caseIndex, cases, run int, name string)
+}
+
+// An External case is measured outside Go code, by its own clock (the C++
+// baselines): Measure makes n round trips and reports how long they took,
+// in nanoseconds and in time-stamp-counter ticks.
+type External struct {
+	Name, Doc string
+	Measure   func(n int64) (ns, ticks int64, err error)
 }
 
 func (o *Options) defaults() {
@@ -46,16 +56,38 @@ func (o *Options) defaults() {
 	}
 }
 
-// Run measures the Go cases. The runs are interleaved: each of Count
-// rounds runs every case once, so that a ratio between two cases compares
-// runs taken close together, not minutes apart on a machine whose speed
-// drifts.
-func Run(opts Options) []Result {
+// Run measures the Go cases and opts.External. The runs are interleaved:
+// each of Count rounds runs every case once, so that a ratio between two
+// cases compares runs taken close together, not minutes apart on a machine
+// whose speed drifts. An external case that fails is left out, with a note
+// saying why.
+//
+// Run measures on a goroutine of its own: a deferred call pending on the
+// caller's goroutine (one that the compiler could not open-code) would put
+// every ctx.Switch on its slow path (docs/design.md, section 2).
+func Run(opts Options) (results []Result, notes []string) {
+	done := make(chan struct{})
+	go func() {
+		results, notes = run(opts)
+		close(done) // not deferred, for the same reason
+	}()
+	<-done
+	return results, notes
+}
+
+func run(opts Options) (results []Result, notes []string) {
 	opts.defaults()
+	matches := func(name string) bool { return opts.Match == nil || opts.Match.MatchString(name) }
 	var cases []Case
 	for _, c := range Cases() {
-		if opts.Match == nil || opts.Match.MatchString(c.Name) {
+		if matches(c.Name) {
 			cases = append(cases, c)
+		}
+	}
+	var ext []External
+	for _, e := range opts.External {
+		if matches(e.Name) {
+			ext = append(ext, e)
 		}
 	}
 	runs := make([]func(int), len(cases))
@@ -77,10 +109,18 @@ func Run(opts Options) []Result {
 		sizes[i] = calibrate(runs[i], opts.Duration)
 		out[i] = Result{Name: c.Name, Doc: c.Doc}
 	}
+	extSizes := make([]int64, len(ext))
+	extOut := make([]Result, len(ext))
+	failed := make([]error, len(ext))
+	for i, e := range ext {
+		extSizes[i], failed[i] = calibrateExternal(e, opts.Duration)
+		extOut[i] = Result{Name: e.Name, Doc: e.Doc}
+	}
+	all := len(cases) + len(ext)
 	for k := 0; k < opts.Count; k++ {
 		for i, c := range cases {
 			if opts.Progress != nil {
-				opts.Progress(i, len(cases), k, c.Name)
+				opts.Progress(i, all, k, c.Name)
 			}
 			n := sizes[i]
 			start, t0 := time.Now(), ticks()
@@ -89,11 +129,47 @@ func Run(opts Options) []Result {
 			out[i].Samples = append(out[i].Samples, float64(d.Nanoseconds())/float64(n))
 			out[i].TSCTicks = append(out[i].TSCTicks, float64(t1-t0)/float64(n))
 		}
+		for i, e := range ext {
+			if opts.Progress != nil {
+				opts.Progress(len(cases)+i, all, k, e.Name)
+			}
+			if failed[i] != nil {
+				continue
+			}
+			n := extSizes[i]
+			ns, t, err := e.Measure(n)
+			if err != nil {
+				failed[i] = err
+				continue
+			}
+			extOut[i].Samples = append(extOut[i].Samples, float64(ns)/float64(n))
+			extOut[i].TSCTicks = append(extOut[i].TSCTicks, float64(t)/float64(n))
+		}
+	}
+	for i, err := range failed {
+		if err != nil {
+			notes = append(notes, ext[i].Name+": "+err.Error())
+		} else {
+			out = append(out, extOut[i])
+		}
 	}
 	for i := range out {
 		out[i].NsPerRoundTrip = median(out[i].Samples)
 	}
-	return out
+	return out, notes
+}
+
+// calibrateExternal returns how many round trips of e take about d.
+func calibrateExternal(e External, d time.Duration) (int64, error) {
+	for n := int64(10_000); ; n *= 4 {
+		ns, _, err := e.Measure(n)
+		if err != nil {
+			return 0, err
+		}
+		if el := time.Duration(ns); el >= d/10 || n >= 1<<32 {
+			return max(1, int64(float64(n)*float64(d)/float64(max(el, time.Microsecond)))), nil
+		}
+	}
 }
 
 // calibrate warms run up and returns how many round trips take about d.

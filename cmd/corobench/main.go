@@ -88,22 +88,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Count: *count, When: time.Now().UTC(), TSCHz: bench.TSCHz(50 * time.Millisecond)}
 	bar := &progress{w: stderr, on: isTerminal(stderr)}
 	opts := bench.Options{Count: *count, Duration: *dur, Match: match}
-	var cxx []bench.CxxCase
-	for _, c := range bench.CxxCases {
-		if match == nil || match.MatchString(c.Name) {
-			cxx = append(cxx, c)
-		}
-	}
-	opts.Progress = func(_, goCases, _ int, name string) {
-		bar.total = (goCases + len(cxx)) * *count // Run knows how many cases matched
+	opts.Progress = func(_, cases, _ int, name string) {
+		bar.total = cases * *count // Run knows how many cases matched
 		bar.step(name)
 	}
-	rep.Cases = bench.Run(opts)
-	if len(cxx) > 0 {
-		notes, results := runCxx(cxx, opts, bar)
-		rep.Notes = append(rep.Notes, notes...)
-		rep.Cases = append(rep.Cases, results...)
+	// The C++ baselines run in the same rounds as the Go cases, so that a
+	// ratio against them compares runs taken close together too.
+	cxxDir, err := os.MkdirTemp("", "corobench-cxx")
+	if err != nil {
+		return err
 	}
+	defer os.RemoveAll(cxxDir)
+	binary, available, missing, err := bench.BuildCxx(cxxDir)
+	rep.Notes = append(rep.Notes, missing...)
+	if err != nil {
+		rep.Notes = append(rep.Notes, "C++ baselines skipped: "+err.Error())
+	}
+	for _, c := range bench.CxxCases {
+		if available[c.Name] {
+			opts.External = append(opts.External, c.External(binary))
+		}
+	}
+	var notes []string
+	rep.Cases, notes = bench.Run(opts)
+	rep.Notes = append(rep.Notes, notes...)
 	bar.finish()
 	if len(rep.Cases) == 0 {
 		return fmt.Errorf("-cases %q matches no case", *cases)
@@ -119,38 +127,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rep.writeHeader(stdout)
 	rep.writeTable(stdout)
 	return nil
-}
-
-// runCxx builds the C++ baselines in a temporary directory and runs them;
-// what cannot be built is a note, not an error.
-func runCxx(cases []bench.CxxCase, opts bench.Options, bar *progress) (notes []string, results []bench.Result) {
-	dir, err := os.MkdirTemp("", "corobench-cxx")
-	if err != nil {
-		return []string{"C++ baselines skipped: " + err.Error()}, nil
-	}
-	defer os.RemoveAll(dir)
-	binary, available, missing, err := bench.BuildCxx(dir)
-	notes = append(notes, missing...)
-	if err != nil {
-		return append(notes, "C++ baselines skipped: "+err.Error()), nil
-	}
-	for _, c := range cases {
-		if !available[c.Name] {
-			continue
-		}
-		o := opts
-		o.Progress = nil
-		for k := 0; k < o.Count; k++ {
-			bar.step(c.Name)
-		}
-		r, err := bench.RunCxx(binary, c, o)
-		if err != nil {
-			notes = append(notes, c.Name+": "+err.Error())
-			continue
-		}
-		results = append(results, r)
-	}
-	return notes, results
 }
 
 func scaleCmd(args []string, stdout, stderr io.Writer) error {
