@@ -134,3 +134,52 @@ func TestCurrentInsideRegionUnderGC(t *testing.T) {
 	require.Zero(t, wrong)
 	fmt.Printf("intact: Current inside regions, %d GC cycles meanwhile\n", cycles())
 }
+
+// TestGCTortureFastPaths: a continuation that yields to its own scope, so
+// that from its second round on Run and Yield take the fast paths (the
+// Goroutine engine's as the outermost continuation), with heap objects
+// held only in its frames and in Run's caller's, and the handle reached
+// through Current, with freed memory clobbered and the GC running.
+func TestGCTortureFastPaths(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			if !testproc.IsChild(t) {
+				r := testproc.Run(t, "GODEBUG=clobberfree=1")
+				require.NoError(t, r.Err, r.Output)
+				assert.Contains(t, r.Output, "intact")
+				return
+			}
+			scope := continuation.NewScope("fast")
+			cycles, stop := testproc.GCLoop()
+			defer stop()
+			broken, yields := 0, 0
+			for round := 0; round < 100 || cycles() < 20; round++ {
+				require.Less(t, round, 100_000, "the collector did not run")
+				e.run(func() {
+					var c *continuation.Continuation
+					c = continuation.New(scope, func() {
+						for i := 0; ; i++ {
+							held := newCell(i)
+							continuation.Yield(scope)
+							if !held.intact() || continuation.Current(scope) != c {
+								broken++
+							}
+						}
+					}, e.opts...)
+					mine := newCell(-1)
+					for i := 0; i < 1000; i++ {
+						c.Run()
+						yields++
+						if !mine.intact() {
+							broken++
+						}
+						mine = newCell(mine.id - 1)
+					}
+					require.NoError(t, c.Close())
+				})
+			}
+			require.Zero(t, broken)
+			fmt.Printf("intact: %d fast %s yields, %d GC cycles meanwhile\n", yields, e.name, cycles())
+		})
+	}
+}
