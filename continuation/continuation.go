@@ -90,7 +90,7 @@ func (r PinnedReason) String() string {
 // holder of its coroutine's handle: when it becomes unreachable while
 // suspended, package coro closes the coroutine (Goroutine engine), so a
 // forgotten continuation leaks no goroutine. The body sees only the cont
-// record, which points back here only while mounted.
+// record, which points back here only while mounted (see cont.handle).
 type Continuation struct {
 	*cont
 	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
@@ -121,11 +121,12 @@ type cont struct {
 	// for the collector, which inside a Region is a fatal error.)
 	handle *Continuation
 
-	// Raw engine only (zero for the Goroutine engine), for the fast paths
-	// of Run and Yield (fast_*.s): the coroutine's two contexts, its
-	// stack's bounds, and the carrier of the goroutine it belongs to, set
-	// by the first Run before that Run publishes k in scope.last. None of
-	// them changes afterwards.
+	// For the fast paths of Run and Yield (fast.go), which read them from
+	// assembly: the contexts Yield switches between (Raw: set by New;
+	// Goroutine engine: the body's handle's, set when the body starts),
+	// and, Raw only, the stack's bounds and the carrier of the goroutine it
+	// belongs to, set by the first Run before that Run publishes k in
+	// scope.last. None of them changes afterwards.
 	selfC, parentC *ctx.Context
 	lo, hi         uintptr
 	car            *carrier
@@ -198,9 +199,10 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 //
 // Run and Yield are inlined into their callers, so that no frame of theirs
 // stays between the caller and the switch: it would return across stacks,
-// which the CPU mispredicts. Each is one call into assembly (fast_*.s)
-// that switches at once in the common Raw case, a continuation that
-// yields to its own scope, and otherwise is a ctx.Call of a hook that does
+// which the CPU mispredicts. Each is one call into assembly (fast.go)
+// that switches at once in the common case, a continuation that yields to
+// its own scope (on the Goroutine engine, the outermost one on Run's
+// goroutine), and otherwise is a ctx.Call of a hook that does
 // the work and then, where it can, has Call switch on behalf of Run's or
 // Yield's caller (ctx.Caller.Redirect): on the Raw engine always, on the
 // Goroutine engine for an outermost Run and a Yield to the innermost
