@@ -41,18 +41,21 @@ func (c *cell) intact() bool {
 // through the inner one the loop in Run's hook. On Raw, an inner Run and
 // Yield after an inner yield take the fast paths (fast.go), the others
 // link the lazily mounted continuation in.
-func TestGCTortureNested(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			if !testproc.IsChild(t) {
-				r := testproc.Run(t, "GODEBUG=clobberfree=1")
-				require.NoError(t, r.Err, r.Output)
-				assert.Contains(t, r.Output, "intact")
-				return
-			}
-			tortureNested(t, e)
-		})
-	}
+func TestGCTortureNested(t *testing.T) { tortureOnEngines(t, tortureNested) }
+
+// tortureOnEngines runs torture for each engine in a child process with
+// freed memory clobbered (GODEBUG=clobberfree=1); the child must say
+// "intact".
+func tortureOnEngines(t *testing.T, torture func(t *testing.T, e engine)) {
+	forEngines(t, func(t *testing.T, e engine) {
+		if !testproc.IsChild(t) {
+			r := testproc.Run(t, "GODEBUG=clobberfree=1")
+			require.NoError(t, r.Err, r.Output)
+			assert.Contains(t, r.Output, "intact")
+			return
+		}
+		torture(t, e)
+	})
 }
 
 func tortureNested(t *testing.T, e engine) {
@@ -140,46 +143,38 @@ func TestCurrentInsideRegionUnderGC(t *testing.T) {
 // Goroutine engine's as the outermost continuation), with heap objects
 // held only in its frames and in Run's caller's, and the handle reached
 // through Current, with freed memory clobbered and the GC running.
-func TestGCTortureFastPaths(t *testing.T) {
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			if !testproc.IsChild(t) {
-				r := testproc.Run(t, "GODEBUG=clobberfree=1")
-				require.NoError(t, r.Err, r.Output)
-				assert.Contains(t, r.Output, "intact")
-				return
-			}
-			scope := continuation.NewScope("fast")
-			cycles, stop := testproc.GCLoop()
-			defer stop()
-			broken, yields := 0, 0
-			for round := 0; round < 100 || cycles() < 20; round++ {
-				require.Less(t, round, 100_000, "the collector did not run")
-				e.run(func() {
-					var c *continuation.Continuation
-					c = continuation.New(scope, func() {
-						for i := 0; ; i++ {
-							held := newCell(i)
-							continuation.Yield(scope)
-							if !held.intact() || continuation.Current(scope) != c {
-								broken++
-							}
-						}
-					}, e.opts...)
-					mine := newCell(-1)
-					for i := 0; i < 1000; i++ {
-						c.Run()
-						yields++
-						if !mine.intact() {
-							broken++
-						}
-						mine = newCell(mine.id - 1)
+func TestGCTortureFastPaths(t *testing.T) { tortureOnEngines(t, tortureFastPaths) }
+
+func tortureFastPaths(t *testing.T, e engine) {
+	scope := continuation.NewScope("fast")
+	cycles, stop := testproc.GCLoop()
+	defer stop()
+	broken, yields := 0, 0
+	for round := 0; round < 100 || cycles() < 20; round++ {
+		require.Less(t, round, 100_000, "the collector did not run")
+		e.run(func() {
+			var c *continuation.Continuation
+			c = continuation.New(scope, func() {
+				for i := 0; ; i++ {
+					held := newCell(i)
+					continuation.Yield(scope)
+					if !held.intact() || continuation.Current(scope) != c {
+						broken++
 					}
-					require.NoError(t, c.Close())
-				})
+				}
+			}, e.opts...)
+			mine := newCell(-1)
+			for i := 0; i < 1000; i++ {
+				c.Run()
+				yields++
+				if !mine.intact() {
+					broken++
+				}
+				mine = newCell(mine.id - 1)
 			}
-			require.Zero(t, broken)
-			fmt.Printf("intact: %d fast %s yields, %d GC cycles meanwhile\n", yields, e.name, cycles())
+			require.NoError(t, c.Close())
 		})
 	}
+	require.Zero(t, broken)
+	fmt.Printf("intact: %d fast %s yields, %d GC cycles meanwhile\n", yields, e.name, cycles())
 }
