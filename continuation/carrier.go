@@ -21,8 +21,9 @@ type carrier struct {
 	cur  *cont
 	// lazy is a Raw continuation that Run's fast path mounted (fast_*.s),
 	// as an address: the innermost mounted continuation, not yet linked in
-	// as cur. Its parent is cur. settle links it in; every Go path that
-	// reads or changes cur settles first.
+	// as cur. Its parent is cur. settle links it in; lookupCarrier settles
+	// the carrier it returns, so Go code that finds a carrier sees the
+	// whole chain in cur.
 	//
 	// An address, not a pointer, so that assembly may store it without a
 	// write barrier. It needs no pointer to keep k alive: a Raw
@@ -53,8 +54,6 @@ func (k *cont) isMounted() bool {
 	return k.mounted || k.fast == fastMounted || k.fast == goMounted
 }
 
-func pointerOf(k *cont) unsafe.Pointer { return unsafe.Pointer(k) }
-
 const tableBits = 12
 
 var (
@@ -70,8 +69,17 @@ func slot(g uintptr) *atomic.Pointer[carrier] {
 	return &table[(g>>4)*0x9E3779B97F4A7C15>>(64-tableBits)]
 }
 
-// lookupCarrier returns the calling goroutine's carrier, or nil.
+// lookupCarrier returns the calling goroutine's carrier, settled, or nil.
 func lookupCarrier(g unsafe.Pointer) *carrier {
+	c := findCarrier(g)
+	if c != nil {
+		c.settle() // a continuation mounted the fast way joins the chain
+	}
+	return c
+}
+
+// findCarrier returns the calling goroutine's carrier as it is, or nil.
+func findCarrier(g unsafe.Pointer) *carrier {
 	k, id := uintptr(g), gabi.Goid(g)
 	if c := slot(k).Load(); c != nil && c.g == k && c.goid == id {
 		return c

@@ -230,7 +230,6 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 	k := c.cont
 	return func(caller ctx.Caller) {
 		car := carrierFor(gabi.G())
-		car.settle() // k may be the continuation mounted the fast way
 		if c.co.Done() {
 			panic("continuation: Run of a done continuation of scope " + k.scope.name)
 		}
@@ -342,7 +341,6 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 		car := lookupCarrier(g)
 		var inner *cont
 		if car != nil {
-			car.settle()
 			inner = car.cur
 		}
 		target := inner.find(s)
@@ -460,7 +458,6 @@ func Current(scope *Scope) *Continuation {
 // or nil.
 func innermostOn(g unsafe.Pointer) *cont {
 	if car := lookupCarrier(g); car != nil {
-		car.settle()
 		return car.cur
 	}
 	return nil

@@ -5,6 +5,7 @@ package continuation
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/corokit/corokit/coro"
 	"github.com/corokit/corokit/internal/gabi"
@@ -14,7 +15,8 @@ import (
 
 var fastScope = NewScope("fast")
 
-func carrierHere() *carrier { return lookupCarrier(gabi.G()) }
+// carrierHere is the goroutine's carrier as it is, not settled.
+func carrierHere() *carrier { return findCarrier(gabi.G()) }
 
 func TestFastPathsMountLazily(t *testing.T) {
 	type seen struct {
@@ -27,7 +29,7 @@ func TestFastPathsMountLazily(t *testing.T) {
 	var c *Continuation
 	look := func(settle bool) {
 		k, car := c.cont, carrierHere()
-		s := seen{fast: k.fast, lazy: car.lazy == uintptr(pointerOf(k)), self: car.cur == k}
+		s := seen{fast: k.fast, lazy: car.lazy == uintptr(unsafe.Pointer(k)), self: car.cur == k}
 		if settle {
 			s.current = Current(fastScope) == c // links k in
 			s.fast, s.lazy, s.self = k.fast, car.lazy != 0, car.cur == k
