@@ -364,7 +364,7 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 		}
 		switch {
 		case !inner.goEngine && goroutineEngine:
-			misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
+			gabi.Misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
 				"a Goroutine-engine continuation cannot be suspended inside one")
 		case !inner.goEngine:
 			inner.yieldRaw(caller, target, car)
@@ -399,15 +399,6 @@ func (k *cont) yieldRaw(caller ctx.Caller, target *cont, car *carrier) {
 		target.fast = fastSuspended // its next Run can take the fast way
 	}
 	caller.Redirect(k.selfC, target.parentC)
-}
-
-// misuse reports a misuse: a panic, or inside a Region, where a panic is
-// fatal anyway, a fatal error with the same message.
-func misuse(msg string) {
-	if ctx.InRegion() {
-		gabi.Throw(msg)
-	}
-	panic(msg)
 }
 
 // OnPinned sets the handler called when a Yield to c is pinned. The

@@ -55,7 +55,6 @@ import (
 	"runtime"
 
 	"github.com/corokit/corokit/ctx"
-	"github.com/corokit/corokit/internal/gabi"
 	"github.com/corokit/corokit/stackalloc"
 )
 
@@ -297,13 +296,4 @@ const (
 
 func (s state) String() string {
 	return [...]string{"new", "suspended", "running", "closing", "finished", "closed", "discarded"}[s]
-}
-
-// misuse reports a misuse of the API: a panic, or inside a Region, where a
-// panic is fatal anyway, a fatal error with the same message.
-func misuse(msg string) {
-	if ctx.InRegion() {
-		gabi.Throw(msg)
-	}
-	panic(msg)
 }

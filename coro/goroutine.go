@@ -70,7 +70,7 @@ func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	c := &Coro[In, Out]{gor: gc}
 	c.self.SetHook(func() { // Resume: c.in holds the argument
 		if st := gc.state; st != suspended && st != created {
-			misuse("coro: Resume of a " + st.String() + " coroutine")
+			gabi.Misuse("coro: Resume of a " + st.String() + " coroutine")
 		}
 		if ctx.InRegion() {
 			gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
@@ -147,7 +147,7 @@ func (gc *goCoro[In, Out]) badYield(st state) {
 		gc.yieldedInClose = true
 		panic(closeSignal{})
 	}
-	misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
+	gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
 }
 
 func (gc *goCoro[In, Out]) close() error {

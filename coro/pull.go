@@ -1,6 +1,10 @@
 package coro
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/corokit/corokit/internal/gabi"
+)
 
 // Pull is iter.Pull with an engine choice: it turns a push iterator into a
 // next/stop pair. With the Goroutine engine (the default) it is iter.Pull
@@ -17,7 +21,7 @@ func Pull[T any](seq iter.Seq[T], opts ...Option) (next func() (T, bool), stop f
 	c := New(func(c *Coro[struct{}, T], _ struct{}) T {
 		seq(func(v T) bool {
 			if stopping {
-				misuse("coro.Pull: the sequence called yield again after it returned false")
+				gabi.Misuse("coro.Pull: the sequence called yield again after it returned false")
 			}
 			c.Yield(v)
 			return !stopping
@@ -46,7 +50,7 @@ func Pull[T any](seq iter.Seq[T], opts ...Option) (next func() (T, bool), stop f
 		}
 		stopping = true
 		if _, alive := c.Resume(struct{}{}); alive {
-			misuse("coro.Pull: the sequence kept going after yield returned false")
+			gabi.Misuse("coro.Pull: the sequence kept going after yield returned false")
 		}
 	}
 	return next, stop

@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/corokit/corokit/ctx"
+	"github.com/corokit/corokit/internal/gabi"
 	"github.com/corokit/corokit/stackalloc"
 )
 
@@ -25,13 +26,13 @@ type rawCoro[In, Out any] struct {
 func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *Coro[In, Out] {
 	reg := currentRegion()
 	if reg == nil {
-		misuse("coro: New with the Raw engine outside coro.Region: raw coroutines run only in a pinned region, " +
+		gabi.Misuse("coro: New with the Raw engine outside coro.Region: raw coroutines run only in a pinned region, " +
 			"where the garbage collector cannot scan one stack of the goroutine while another is live")
 	}
 	reg.freeDead()
 	s, err := cfg.alloc.Alloc(cfg.stackSize)
 	if err != nil {
-		misuse("coro: no stack for a Raw coroutine: " + err.Error())
+		gabi.Misuse("coro: no stack for a Raw coroutine: " + err.Error())
 	}
 	c := &Coro[In, Out]{}
 	r := &rawCoro[In, Out]{c: c, body: body, stack: s, alloc: cfg.alloc, region: reg}
@@ -57,9 +58,9 @@ func (r *rawCoro[In, Out]) run() {
 }
 
 var (
-	resumeFinished  = func() { misuse("coro: Resume of a finished coroutine") }
-	resumeClosed    = func() { misuse("coro: Resume of a closed coroutine") }
-	resumeDiscarded = func() { misuse("coro: Resume of a Raw coroutine whose Region has ended") }
+	resumeFinished  = func() { gabi.Misuse("coro: Resume of a finished coroutine") }
+	resumeClosed    = func() { gabi.Misuse("coro: Resume of a closed coroutine") }
+	resumeDiscarded = func() { gabi.Misuse("coro: Resume of a Raw coroutine whose Region has ended") }
 )
 
 // release frees the stack (no code may run on it any more) and makes

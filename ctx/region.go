@@ -63,7 +63,7 @@ func Region(fn func()) {
 }
 
 // InRegion reports whether the calling goroutine is inside a Region.
-func InRegion() bool { return *gabi.StkTopSP(gabi.G()) == regionTopSP }
+func InRegion() bool { return gabi.InRegion() }
 
 // growStack's frame makes the runtime grow the stack to fit it.
 //

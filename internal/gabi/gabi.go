@@ -37,6 +37,10 @@ func FP() uintptr
 // must know whether it runs in a region compares g.stktopsp with it.
 const RegionTopSP = 1
 
+// InRegion reports whether the calling goroutine is inside a pinned
+// region (package ctx's Region).
+func InRegion() bool { return *StkTopSP(G()) == RegionTopSP }
+
 // word returns the uintptr field of g at offset off.
 func word(g unsafe.Pointer, off uintptr) *uintptr { return (*uintptr)(unsafe.Add(g, off)) }
 
@@ -97,6 +101,16 @@ func ProcUnpin()
 //
 //go:linkname Throw runtime.throw
 func Throw(msg string)
+
+// Misuse reports a misuse of corokit's API: a panic with msg, or inside a
+// pinned region, where a panic is fatal anyway (and less clear), a fatal
+// error with the same message.
+func Misuse(msg string) {
+	if InRegion() {
+		Throw(msg)
+	}
+	panic(msg)
+}
 
 // Coro is the runtime's coroutine record (runtime.coro): a goroutine that
 // runs only when another hands over to it with CoroSwitch. Opaque here.
