@@ -106,14 +106,24 @@ func run(opts Options) (results []Result, notes []string) {
 	}()
 	for i, c := range cases {
 		runs[i], dones[i] = c.Prepare()
-		sizes[i] = calibrate(runs[i], opts.Duration)
+		run := runs[i]
+		run(100) // warm up
+		n, _ := calibrate(func(n int64) (time.Duration, error) {
+			start := time.Now()
+			run(int(n))
+			return time.Since(start), nil
+		}, 100, 1<<30, opts.Duration)
+		sizes[i] = int(n)
 		out[i] = Result{Name: c.Name, Doc: c.Doc}
 	}
 	extSizes := make([]int64, len(ext))
 	extOut := make([]Result, len(ext))
 	failed := make([]error, len(ext))
 	for i, e := range ext {
-		extSizes[i], failed[i] = calibrateExternal(e, opts.Duration)
+		extSizes[i], failed[i] = calibrate(func(n int64) (time.Duration, error) {
+			ns, _, err := e.Measure(n)
+			return time.Duration(ns), err
+		}, 10_000, 1<<32, opts.Duration)
 		extOut[i] = Result{Name: e.Name, Doc: e.Doc}
 	}
 	all := len(cases) + len(ext)
@@ -159,30 +169,18 @@ func run(opts Options) (results []Result, notes []string) {
 	return out, notes
 }
 
-// calibrateExternal returns how many round trips of e take about d.
-func calibrateExternal(e External, d time.Duration) (int64, error) {
-	for n := int64(10_000); ; n *= 4 {
-		ns, _, err := e.Measure(n)
+// calibrate returns how many round trips take about d, timing measure on
+// n, 4n, 16n... round trips until one run takes a tenth of d or n reaches
+// limit.
+func calibrate(measure func(n int64) (time.Duration, error), n, limit int64, d time.Duration) (int64, error) {
+	for ; ; n *= 4 {
+		el, err := measure(n)
 		if err != nil {
 			return 0, err
 		}
-		if el := time.Duration(ns); el >= d/10 || n >= 1<<32 {
+		if el >= d/10 || n >= limit {
 			return max(1, int64(float64(n)*float64(d)/float64(max(el, time.Microsecond)))), nil
 		}
-	}
-}
-
-// calibrate warms run up and returns how many round trips take about d.
-func calibrate(run func(int), d time.Duration) int {
-	run(100)
-	n := 100
-	for {
-		start := time.Now()
-		run(n)
-		if el := time.Since(start); el >= d/10 || n >= 1<<30 {
-			return max(1, int(float64(n)*float64(d)/float64(max(el, time.Microsecond))))
-		}
-		n *= 4
 	}
 }
 
