@@ -93,20 +93,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 		bar.step(name)
 	}
 	// The C++ baselines run in the same rounds as the Go cases, so that a
-	// ratio against them compares runs taken close together too.
-	cxxDir, err := os.MkdirTemp("", "corobench-cxx")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(cxxDir)
-	binary, available, missing, err := bench.BuildCxx(cxxDir)
-	rep.Notes = append(rep.Notes, missing...)
-	if err != nil {
-		rep.Notes = append(rep.Notes, "C++ baselines skipped: "+err.Error())
-	}
-	for _, c := range bench.CxxCases {
-		if available[c.Name] {
-			opts.External = append(opts.External, c.External(binary))
+	// ratio against them compares runs taken close together too. They are
+	// built only if the run includes one.
+	if cxxWanted(match) {
+		cxxDir, err := os.MkdirTemp("", "corobench-cxx")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(cxxDir)
+		binary, available, missing, err := bench.BuildCxx(cxxDir)
+		rep.Notes = append(rep.Notes, missing...)
+		if err != nil {
+			rep.Notes = append(rep.Notes, "C++ baselines skipped: "+err.Error())
+		}
+		for _, c := range bench.CxxCases {
+			if available[c.Name] {
+				opts.External = append(opts.External, c.External(binary))
+			}
 		}
 	}
 	var notes []string
@@ -127,6 +130,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rep.writeHeader(stdout)
 	rep.writeTable(stdout)
 	return nil
+}
+
+// cxxWanted reports whether match selects any C++ baseline.
+func cxxWanted(match *regexp.Regexp) bool {
+	for _, c := range bench.CxxCases {
+		if match == nil || match.MatchString(c.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 func scaleCmd(args []string, stdout, stderr io.Writer) error {
