@@ -129,10 +129,16 @@ func unlockOverflow() {
 }
 
 // mount marks k, the record of c, mounted and the scope's most recent
-// continuation. The scope's pointer is stored only when it changes: an
-// atomic store is a locked instruction, and Run is on the hot path.
+// continuation.
 func (k *cont) mount(c *Continuation) {
 	k.mounted, k.handle = true, c
+	k.makeLast()
+}
+
+// makeLast makes k its scope's last continuation, which Yield's fast path
+// looks at first. The pointer is stored only when it changes: an atomic
+// store is a locked instruction, and Run and Yield are hot paths.
+func (k *cont) makeLast() {
 	if k.scope.last.Load() != k {
 		k.scope.last.Store(k)
 	}

@@ -391,9 +391,7 @@ func (k *cont) yieldRaw(caller ctx.Caller, target *cont, car *carrier) {
 		ctx.Move(in.parent.selfC, in.parentC)
 		in.parent.inside = in
 	}
-	if target.scope.last.Load() != target {
-		target.scope.last.Store(target) // the next Yield to it can take the fast way
-	}
+	target.makeLast() // the next Yield to it can take the fast way
 	target.unmount(car)
 	if target.inside == nil {
 		target.fast = fastSuspended // its next Run can take the fast way
