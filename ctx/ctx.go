@@ -69,6 +69,10 @@ type Context struct {
 	// Link is the context resumed when the entry function given to Init
 	// returns. Nil Link at that point is a fatal error.
 	Link *Context
+
+	// A hook context with a Handoff switches goroutines (handoff.go).
+	hand *Handoff
+	kind uintptr
 }
 
 // Switch saves the calling stack's state in from and resumes to. It
@@ -283,6 +287,7 @@ func notReady() {
 
 // Implemented in assembly.
 func switchFrom() // Switch and call's common part; takes its inputs in registers
+func hooked()     // switchFrom's way out for a hook context (handoff_*.s)
 func trampoline()
 func trampolineEntry()
 func textAddrs() (sw, swFrom, call, tramp, trampEntry uintptr)

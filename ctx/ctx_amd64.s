@@ -96,13 +96,7 @@ chains:
 	JMP	regs
 
 hook:
-	// Tail-call the hook, a Go closure, with the stack as the code that
-	// called Switch left it: it returns straight there.
-	LEAQ	-8(SI), SP				// the return PC on top
-	MOVQ	(TLS), R14				// Go code expects g in R14...
-	XORPS	X15, X15				// ...and zero in X15
-	MOVQ	0(DX), AX				// DX: the closure context register
-	JMP	AX
+	JMP	·hooked(SB)				// handoff_amd64.s: a goroutine handoff, or the hook
 
 outside:
 	JMP	·notInRegion(SB)			// these throw

@@ -96,13 +96,7 @@ chains:
 	B	regs
 
 hook:
-	// Tail-call the hook, a Go closure, with the registers as the code
-	// that called Switch left them: it returns straight there. g is
-	// already in R28.
-	MOVD	R6, RSP
-	MOVD	R5, R30
-	MOVD	0(R26), R2
-	JMP	(R2)
+	JMP	·hooked(SB)				// handoff_arm64.s: a goroutine handoff, or the hook
 
 outside:
 	JMP	·notInRegion(SB)			// these throw
