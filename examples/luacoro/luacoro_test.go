@@ -73,7 +73,7 @@ func TestSemantics(t *testing.T) {
 		assert(coroutine.running() == nil)
 		assert(not coroutine.isyieldable())
 		ok, v = pcall(coroutine.yield, 1)
-		assert(not ok and string.find(v, "outside a coroutine"), v)
+		assert(not ok and string.find(v, "outside of a coroutine"), v)
 	`))
 }
 
