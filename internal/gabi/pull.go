@@ -123,4 +123,6 @@ func checkPull(p Pull, next func() (struct{}, bool), stop func(), body *unsafe.P
 }
 
 // Status is g.atomicstatus, read atomically.
-func Status(g unsafe.Pointer) uint32 { return atomic.LoadUint32((*uint32)(unsafe.Add(g, OffAtomicStatus))) }
+func Status(g unsafe.Pointer) uint32 {
+	return atomic.LoadUint32((*uint32)(unsafe.Add(g, OffAtomicStatus)))
+}
