@@ -1,6 +1,7 @@
 package luacoro_test
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -166,4 +167,56 @@ func TestCloseErrors(t *testing.T) {
 	err := L.DoString(`coroutine.close(42)`)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "thread expected"), err.Error())
+}
+
+// A Go function's deferred call that runs Lua code while its coroutine is
+// being ended finds the coroutine's threads without globals, and fails (an
+// error, or a Go panic from inside gopher-lua); one that calls
+// coroutine.yield's Go function directly gets nothing back and the
+// coroutine is not suspended.
+func TestEndingFailsLuaInDeferredCalls(t *testing.T) {
+	for _, e := range []string{"Library.Close", "coroutine.close", "dropped"} {
+		t.Run(e, func(t *testing.T) {
+			var luaErr error
+			yielded := -1
+			L := lua.NewState()
+			defer L.Close()
+			lib := luacoro.Open(L)
+			yield := L.GetField(L.GetGlobal("coroutine"), "yield").(*lua.LFunction)
+			L.SetGlobal("go_defer", L.NewFunction(func(L *lua.LState) int {
+				fn, cleanup := L.CheckFunction(1), L.CheckFunction(2)
+				defer func() {
+					yielded = yield.GFunction(L)
+					// gopher-lua itself may panic on a thread without
+					// globals, even in a protected call.
+					defer func() {
+						if p := recover(); p != nil {
+							luaErr = fmt.Errorf("panic: %v", p)
+						}
+					}()
+					luaErr = L.CallByParam(lua.P{Fn: cleanup, Protect: true})
+				}()
+				L.Push(fn)
+				L.Call(0, 0)
+				return 0
+			}))
+			require.NoError(t, L.DoString(`
+				co = coroutine.create(function()
+					go_defer(coroutine.yield, function() touched = true end)
+				end)
+				assert(coroutine.resume(co))`))
+			switch e {
+			case "Library.Close":
+				lib.Close()
+			case "coroutine.close":
+				require.NoError(t, L.DoString(`assert(coroutine.close(co))`))
+			case "dropped":
+				require.NoError(t, L.DoString(`co = nil`))
+			}
+			require.Zero(t, collectBodies())
+			assert.Equal(t, lua.LNil, L.GetGlobal("touched"), "Lua code ran")
+			assert.Error(t, luaErr)
+			assert.Zero(t, yielded)
+		})
+	}
 }
