@@ -181,3 +181,151 @@ func TestRawEngine(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, lua.LNumber(5050), sum)
 }
+
+// What luacoro allows and Lua 5.4 refuses: yields from inside Go functions
+// (C functions in 5.4) that call back into Lua. Each script returns a log;
+// each runs on both engines, but for those that raise a Lua error, which
+// is a Go panic, fatal inside a Region.
+func TestYieldAcrossGoFunctions(t *testing.T) {
+	cases := []struct {
+		name, script, want string
+		raisesError        bool
+	}{
+		{"table.sort comparator", `
+			local co = coroutine.wrap(function(t)
+				assert(coroutine.isyieldable())
+				table.sort(t, function(a, b)
+					assert(coroutine.isyieldable())
+					coroutine.yield()
+					return a < b
+				end)
+				return table.concat(t, ",")
+			end)
+			local r, n = co({5, 3, 9, 1}), 0
+			while r == nil do r, n = co(), n + 1 end
+			return r .. " after " .. tostring(n > 0) .. " yields"`,
+			"1,3,5,9 after true yields", false},
+		{"string.gsub callback", `
+			local co = coroutine.wrap(function(s)
+				return (s:gsub("%a+", function(w) return coroutine.yield(w) end))
+			end)
+			local log = {co("one two three")}
+			local v = log[1]
+			while v ~= "ONE TWO THREE" do v = co(string.upper(v)); log[#log + 1] = v end
+			return table.concat(log, "|")`,
+			"one|two|three|ONE TWO THREE", false},
+		{"a Go callback, protected and not", `
+			local co = coroutine.wrap(function()
+				go_each({"a", "b"}, function(x) coroutine.yield("protected " .. x) end)
+				go_call(function() coroutine.yield("unprotected") end)
+				return "done"
+			end)
+			return table.concat({co(), co(), co(), co()}, "|")`,
+			"protected a|protected b|unprotected|done", false},
+		{"__tostring and __index called from Go", `
+			local obj = setmetatable({}, {
+				__tostring = function() return coroutine.yield("in tostring") end,
+				__index = function(t, k) return coroutine.yield("in index " .. k) end,
+			})
+			local co = coroutine.wrap(function()
+				local s = tostring(obj)           -- gopher-lua calls __tostring from Go
+				local v = go_field(obj, "key")    -- and __index from Go's GetField
+				return s .. "+" .. v
+			end)
+			return table.concat({co(), co("S"), co("V")}, "|")`,
+			"in tostring|in index key|S+V", false},
+		{"xpcall's handler", `
+			local co = coroutine.wrap(function()
+				local ok, e = xpcall(function() error("e", 0) end, function(e)
+					return coroutine.yield("handling " .. e)
+				end)
+				return tostring(ok) .. " " .. e
+			end)
+			return table.concat({co(), co("handled")}, "|")`,
+			"handling e|false handled", true},
+		{"an iterator function of a generic for", `
+			local function iter(s, i)
+				if i < 3 then coroutine.yield("step " .. i); return i + 1 end
+			end
+			local co = coroutine.wrap(function()
+				local n = 0
+				for i in iter, nil, 0 do n = n + i end
+				return "sum " .. n
+			end)
+			return table.concat({co(), co(), co(), co()}, "|")`,
+			"step 0|step 1|step 2|sum 6", false},
+		{"a chain of 1,000 nested resumes", `
+			local top = coroutine.wrap(function() while true do coroutine.yield("bottom") end end)
+			for i = 1, 1000 do
+				local inner = top
+				top = coroutine.wrap(function() while true do coroutine.yield(inner()) end end)
+			end
+			return top() .. " " .. top()`,
+			"bottom bottom", false},
+		{"10,000 live coroutines", `
+			local cos = {}
+			for i = 1, 10000 do cos[i] = coroutine.wrap(function() coroutine.yield(i); return -i end) end
+			local s = 0
+			for i = 1, 10000 do s = s + cos[i]() end
+			for i = 1, 10000 do s = s + cos[i]() end
+			return "sum " .. s`,
+			"sum 0", false},
+	}
+	for _, tc := range cases {
+		for _, raw := range []bool{false, true} {
+			if raw && tc.raisesError {
+				continue
+			}
+			name := tc.name + "/goroutine"
+			if raw {
+				name = tc.name + "/raw"
+			}
+			t.Run(name, func(t *testing.T) {
+				L := lua.NewState()
+				defer L.Close()
+				L.SetGlobal("go_each", L.NewFunction(goEach))
+				L.SetGlobal("go_call", L.NewFunction(func(L *lua.LState) int {
+					L.Call(L.GetTop()-1, 0)
+					return 0
+				}))
+				L.SetGlobal("go_field", L.NewFunction(func(L *lua.LState) int {
+					L.Push(L.GetField(L.Get(1), L.CheckString(2)))
+					return 1
+				}))
+				fn, err := L.LoadString(tc.script)
+				require.NoError(t, err)
+				run := func(opts ...coro.Option) {
+					lib := luacoro.Open(L, opts...)
+					defer lib.Close()
+					L.Push(fn)
+					err = L.PCall(0, 1, nil)
+				}
+				if raw {
+					coro.Region(func() { run(coro.WithEngine(coro.Raw)) })
+				} else {
+					run()
+				}
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, L.Get(-1).String())
+			})
+		}
+	}
+}
+
+// debug.traceback, getfenv and setfenv take a coroutine for the thread its
+// body runs on.
+func TestDebugFunctionsTakeCoroutines(t *testing.T) {
+	L := newState()
+	defer L.Close()
+	require.NoError(t, L.DoString(`
+		local function inner() coroutine.yield() end
+		local co = coroutine.create(function() inner() end)
+		coroutine.resume(co)
+		tb = debug.traceback(co)
+		local env = {}
+		debug.setfenv(co, env)
+		assert(debug.getfenv(co) == env)
+		assert(debug.getfenv(coroutine.create(print)) == _G)`))
+	tb := L.GetGlobal("tb").String()
+	assert.Contains(t, tb, "function 'inner'")
+}
