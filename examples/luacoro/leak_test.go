@@ -126,9 +126,10 @@ func TestDroppedCoroutinesEnd(t *testing.T) {
 	}
 }
 
-// A coroutine whose own suspended stack holds its thread (or a wrap
-// function that leads to it) cannot end by itself: the parked goroutine
-// is a root for the collector, as the package documentation says.
+// A coroutine whose own suspended stack leads back to it (its thread in a
+// local, its wrap function as an upvalue, a cycle through another
+// suspended coroutine) cannot end by itself: the parked goroutine is a
+// root for the collector, as the package documentation says.
 // Library.Close ends it.
 func TestSelfReferencingCoroutineEndsWithClose(t *testing.T) {
 	require.Zero(t, collectBodies(), "an earlier test left coroutines that never ended")
@@ -144,12 +145,15 @@ func TestSelfReferencingCoroutineEndsWithClose(t *testing.T) {
 		local a, b
 		a = coroutine.wrap(function() while true do coroutine.yield(b) end end)
 		b = coroutine.wrap(function() while true do coroutine.yield(a) end end)
-		a() b()`))
+		a() b()
+		local w
+		w = coroutine.wrap(function() coroutine.yield(w) end)
+		w()`))
 	for i := 0; i < 20; i++ { // enough for the cases of TestDroppedCoroutinesEnd
 		runtime.GC()
 		time.Sleep(time.Millisecond)
 	}
-	assert.Equal(t, 3, bodies(), "they keep themselves alive")
+	assert.Equal(t, 4, bodies(), "they keep themselves alive")
 	lib.Close()
 	assert.Zero(t, collectBodies())
 }

@@ -201,7 +201,9 @@ func (l *Library) handleOf(th *lua.LState) *handle {
 // first resume's values, and hands its results to the last resume.
 func (co *coroutine) run() {
 	body := co.body
-	if err := body.PCall(co.n, lua.MultRet, nil); err != nil {
+	err := body.PCall(co.n, lua.MultRet, nil)
+	co.status = dead
+	if err != nil {
 		if apiErr, ok := err.(*lua.ApiError); ok {
 			co.err = apiErr.Object
 		} else {
@@ -253,11 +255,9 @@ func (l *Library) transfer(L *lua.LState, h *handle, nargs int) (int, lua.LValue
 	if prev != nil {
 		prev.status = running
 	}
-	if !h.cont.IsDone() {
-		co.status = suspended
+	if co.status != dead { // yield made it suspended
 		return co.n, nil
 	}
-	co.status = dead
 	co.body.G = nil
 	delete(l.pinned, h)
 	return co.n, co.err
@@ -328,7 +328,7 @@ func (l *Library) yield(L *lua.LState) int {
 	}
 	co.n = L.GetTop()
 	L.XMoveTo(co.resumer, co.n)
-	co.yielder = L
+	co.yielder, co.status = L, suspended
 	// Let go of the globals, through which the main thread and its call
 	// frames are reachable: see coroutine.
 	L.G, co.body.G = nil, nil

@@ -162,26 +162,6 @@ func TestGopherLuaScripts(t *testing.T) {
 	}
 }
 
-// The Raw engine runs pure Lua inside a Region.
-func TestRawEngine(t *testing.T) {
-	var err error
-	var sum lua.LValue
-	coro.Region(func() {
-		L := lua.NewState()
-		lib := luacoro.Open(L, coro.WithEngine(coro.Raw))
-		defer lib.Close() // the generator is left suspended: end it before the Region does
-		err = L.DoString(`
-			local gen = coroutine.wrap(function() for i = 1, 100 do coroutine.yield(i) end end)
-			local s = 0
-			for i = 1, 100 do s = s + gen() end
-			return s`)
-		sum = L.Get(-1)
-		L.Close()
-	})
-	require.NoError(t, err)
-	assert.Equal(t, lua.LNumber(5050), sum)
-}
-
 // What luacoro allows and Lua 5.4 refuses: yields from inside Go functions
 // (C functions in 5.4) that call back into Lua. Each script returns a log;
 // each runs on both engines, but for those that raise a Lua error, which
