@@ -177,8 +177,10 @@ func TestCloseErrors(t *testing.T) {
 func TestEndingFailsLuaInDeferredCalls(t *testing.T) {
 	for _, e := range []string{"Library.Close", "coroutine.close", "dropped"} {
 		t.Run(e, func(t *testing.T) {
+			// Written by the deferred call, on the coroutine's goroutine.
 			var luaErr error
 			yielded := -1
+			deferredDone := make(chan struct{})
 			L := lua.NewState()
 			defer L.Close()
 			lib := luacoro.Open(L)
@@ -186,6 +188,7 @@ func TestEndingFailsLuaInDeferredCalls(t *testing.T) {
 			L.SetGlobal("go_defer", L.NewFunction(func(L *lua.LState) int {
 				fn, cleanup := L.CheckFunction(1), L.CheckFunction(2)
 				defer func() {
+					defer close(deferredDone)
 					yielded = yield.GFunction(L)
 					// gopher-lua itself may panic on a thread without
 					// globals, even in a protected call.
@@ -214,6 +217,11 @@ func TestEndingFailsLuaInDeferredCalls(t *testing.T) {
 				require.NoError(t, L.DoString(`co = nil`))
 			}
 			require.Zero(t, collectBodies())
+			select {
+			case <-deferredDone:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the deferred call did not run")
+			}
 			assert.Equal(t, lua.LNil, L.GetGlobal("touched"), "Lua code ran")
 			assert.Error(t, luaErr)
 			assert.Zero(t, yielded)

@@ -121,7 +121,7 @@ func runFile(t *testing.T, name string, raw bool) string {
 	fn, err := L.LoadFile(name)
 	require.NoError(t, err)
 	if !raw {
-		luacoro.Open(L)
+		defer luacoro.Open(L).Close() // rather than leave the collector thousands of coroutines
 		L.Push(fn)
 		require.NoError(t, L.PCall(0, 0, nil))
 		return out.String()

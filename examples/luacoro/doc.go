@@ -96,14 +96,15 @@
 //     coro.WithStackSize says otherwise); overflowing it ends the process
 //     with "fatal error: stack size not a power of 2". Lua-to-Lua calls
 //     take none of it. Every Go function that calls back into Lua takes
-//     about 1 KiB per nested level (measured on amd64 and arm64: pcall 0.95
-//     KiB, a Go function calling Lua 0.85, a metamethod called from Go
-//     0.8, a table.sort comparator 1.25), and gopher-lua's pattern matcher
-//     recurses once per character that a greedy item (x*, x+) matches,
-//     about 210 bytes each. The default holds 150 nested levels of any of
-//     them, or a greedy match over 1,000 characters (gopher-lua's default
-//     call stack of 256 frames stops Lua first, at 128 levels or fewer:
-//     each takes two frames or more). To size a stack, count 1.25 KiB per
+//     about 1 KiB per nested level (measured on amd64 and arm64: pcall
+//     0.95 KiB, a Go function calling Lua 0.85, a metamethod called from
+//     Go 0.8, a table.sort comparator 1.25), and gopher-lua's pattern
+//     matcher recurses once per character that a greedy item (x*, x+)
+//     matches, about 210 bytes each; under the race detector, about 1.7
+//     times all that. The default holds 150 nested levels of any of them,
+//     or a greedy match over 1,000 characters (gopher-lua's default call
+//     stack of 256 frames stops Lua first, at 128 levels or fewer: each
+//     takes two frames or more). To size a stack, count 1.25 KiB per
 //     nested level, 210 bytes per character of the longest greedy match,
 //     and 8 KiB besides.
 //

@@ -28,9 +28,10 @@ var nesting = map[string]string{
 	"a Lua function (no Go frame)": `local function nest(d) if d == 0 then return go_sp() end; local v = nest(d - 1); return v end; return nest`,
 }
 
-// rawNestingState is a Lua state for nesting, with the Raw engine and the
-// given stack size (0: the default), whose call stack allows deep nesting.
-func rawNestingState(stackSize int) (*lua.LState, *luacoro.Library) {
+// rawNestingState is a Lua state for nesting, with the Raw engine and
+// stackFactor times the default stack, whose call stack allows deep
+// nesting.
+func rawNestingState() (*lua.LState, *luacoro.Library) {
 	L := lua.NewState(lua.Options{CallStackSize: 4096})
 	L.SetGlobal("go_sp", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(stackPointer()))
@@ -40,11 +41,12 @@ func rawNestingState(stackSize int) (*lua.LState, *luacoro.Library) {
 		L.Call(L.GetTop()-1, 1)
 		return 1
 	}))
-	opts := []coro.Option{coro.WithEngine(coro.Raw)}
-	if stackSize > 0 {
-		opts = append(opts, coro.WithStackSize(stackSize))
-	}
-	return L, luacoro.Open(L, opts...)
+	return L, luacoro.Open(L, rawOpts()...)
+}
+
+// rawOpts are the Raw engine with stackFactor times the default stack.
+func rawOpts() []coro.Option {
+	return []coro.Option{coro.WithEngine(coro.Raw), coro.WithStackSize(stackFactor * luacoro.DefaultRawStackSize)}
 }
 
 // stackPointer is about where the stack pointer is: the address of a local.
@@ -82,7 +84,7 @@ func TestRawStackPerLevel(t *testing.T) {
 		t.Run(strings.ReplaceAll(kind, " ", "_"), func(t *testing.T) {
 			var used int
 			coro.Region(func() {
-				L, lib := rawNestingState(0)
+				L, lib := rawNestingState()
 				defer lib.Close()
 				used = nestInCoroutine(t, L, kind, levels)
 			})
@@ -91,7 +93,7 @@ func TestRawStackPerLevel(t *testing.T) {
 			if strings.HasPrefix(kind, "a Lua function") {
 				assert.Less(t, used, 256, "Lua-to-Lua calls grow the Go stack")
 			} else {
-				assert.LessOrEqual(t, perLevel, 1.25*1024)
+				assert.LessOrEqual(t, perLevel, stackFactor*1.25*1024)
 				assert.Positive(t, perLevel)
 			}
 		})
@@ -101,7 +103,8 @@ func TestRawStackPerLevel(t *testing.T) {
 // The documented depth limits, in child processes since an overflow ends
 // the process: the default stack holds 150 nested levels of each kind and
 // a greedy pattern item matching 1,000 characters; 400 levels, or 2,000
-// characters, overflow it, with the runtime's fatal error.
+// characters, overflow it, with the runtime's fatal error. (Under the race
+// detector, with stacks stackFactor times as large.)
 func TestRawStackLimits(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -111,7 +114,7 @@ func TestRawStackLimits(t *testing.T) {
 		{"150_levels", false, func(t *testing.T) {
 			for kind := range nesting {
 				coro.Region(func() {
-					L, lib := rawNestingState(0)
+					L, lib := rawNestingState()
 					defer lib.Close()
 					nestInCoroutine(t, L, kind, 150)
 				})
@@ -119,7 +122,7 @@ func TestRawStackLimits(t *testing.T) {
 		}},
 		{"400_levels", true, func(t *testing.T) {
 			coro.Region(func() {
-				L, _ := rawNestingState(0)
+				L, _ := rawNestingState()
 				nestInCoroutine(t, L, "a sort comparator", 400)
 			})
 		}},
@@ -150,7 +153,7 @@ func TestRawStackLimits(t *testing.T) {
 func greedyMatch(t *testing.T, n int) {
 	coro.Region(func() {
 		L := lua.NewState()
-		lib := luacoro.Open(L, coro.WithEngine(coro.Raw))
+		lib := luacoro.Open(L, rawOpts()...)
 		defer lib.Close()
 		require.NoError(t, L.DoString(fmt.Sprintf(`
 			local s = string.rep("x", %d)

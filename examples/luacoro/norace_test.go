@@ -1,0 +1,6 @@
+//go:build !race
+
+package luacoro_test
+
+// stackFactor: see race_test.go.
+const stackFactor = 1
