@@ -13,15 +13,18 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// bodies counts the goroutines that run a coroutine's body (Goroutine
-// engine), in every test's Lua states: the process-wide goroutine count is
-// no exact measure, since other tests' goroutines come and go.
+// bodies counts the goroutines of coroutines (Goroutine engine) in every
+// test's Lua states, by their stacks: those running a body, and those not
+// yet resumed, which wait at the runtime's coroutine entry (coro makes its
+// goroutines with iter.Pull). The process-wide goroutine count is no exact
+// measure, since other tests' goroutines come and go.
 func bodies() int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "luacoro.(*coroutine).run(")
+			dump := string(buf[:n])
+			return strings.Count(dump, "luacoro.(*coroutine).run(") + strings.Count(dump, "\nruntime.corostart()")
 		}
 		buf = make([]byte, 2*len(buf))
 	}
@@ -61,6 +64,9 @@ var dropped = []struct {
 			local co = coroutine.create(function() coroutine.yield() end)
 			coroutine.resume(co)
 		end`, 1000},
+	{"created, never resumed", `
+		for i = 1, 100 do coroutine.create(function() end) end
+		for i = 1, 100 do coroutine.wrap(function() end) end`, 200},
 	{"wrap in a for loop, with break", `
 		local function gen() for i = 1, 10 do coroutine.yield(i) end end
 		local function first()

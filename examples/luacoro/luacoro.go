@@ -92,11 +92,12 @@ type Library struct {
 
 // Open installs the library into L as the global "coroutine" (and as
 // package.loaded.coroutine), and makes debug.traceback, debug.getfenv and
-// debug.setfenv, given a coroutine, act on the thread its body runs on. opts select the coro engine of every
-// coroutine: the Goroutine engine by default. With coro.Raw, every
-// coroutine gets a stack of DefaultRawStackSize unless opts say otherwise
-// (coro.WithStackSize), and Lua must run inside coro.Region under the
-// rules in the package documentation.
+// debug.setfenv, given a coroutine, act on the thread its body runs on.
+// opts select the coro engine of every coroutine: the Goroutine engine by
+// default. With coro.Raw, every coroutine gets a stack of
+// DefaultRawStackSize unless opts say otherwise (coro.WithStackSize), and
+// Lua must run inside coro.Region under the rules in the package
+// documentation.
 func Open(L *lua.LState, opts ...coro.Option) *Library {
 	l := &Library{scope: continuation.NewScope("lua coroutine"), pinned: map[*handle]struct{}{}}
 	l.opts = append([]coro.Option{coro.WithStackSize(DefaultRawStackSize)}, opts...)
@@ -136,8 +137,8 @@ func Open(L *lua.LState, opts ...coro.Option) *Library {
 // Close ends every coroutine that is suspended (started or not), as
 // coroutine.close does, running no Lua code: with the Goroutine engine the
 // pending deferred calls of Go functions inside them run; Raw ones are
-// discarded. Coroutines that are running are left alone. The library stays
-// usable.
+// discarded. Coroutines that are running are left alone, and inside a
+// Region so are the Goroutine engine's. The library stays usable.
 func (l *Library) Close() {
 	for h := range l.pinned {
 		h.end()
@@ -336,6 +337,7 @@ func (l *Library) yield(L *lua.LState) int {
 	return co.n // the resume's values, which transfer pushed on L
 }
 
+// status reports a thread that is none of l's coroutines as dead.
 func (l *Library) status(L *lua.LState) int {
 	if h := l.handleOf(L.CheckThread(1)); h != nil {
 		L.Push(lua.LString(h.co.status.String()))
