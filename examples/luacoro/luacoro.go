@@ -78,6 +78,7 @@ type Library struct {
 	scope   *continuation.Scope
 	opts    []coro.Option
 	current *coroutine // nil: the main thread
+	step    lua.LGFunction
 
 	// The coroutines that may be unfinished, for Close. Those made outside
 	// a Region (the Goroutine engine's) through weak pointers, so that the
@@ -101,10 +102,11 @@ type Library struct {
 func Open(L *lua.LState, opts ...coro.Option) *Library {
 	l := &Library{scope: continuation.NewScope("lua coroutine"), pinned: map[*handle]struct{}{}}
 	l.opts = append([]coro.Option{coro.WithStackSize(DefaultRawStackSize)}, opts...)
+	l.step = l.stepFunc()
 	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"create":      l.create,
-		"resume":      l.resume,
-		"yield":       l.yield,
+		"resume":      l.step,
+		"yield":       l.yieldFunc(),
 		"status":      l.status,
 		"wrap":        l.wrap,
 		"running":     l.running,
@@ -181,7 +183,7 @@ func (l *Library) create(L *lua.LState) int {
 
 func (l *Library) newCoroutine(L *lua.LState, fn *lua.LFunction) *handle {
 	body, _ := L.NewThread()
-	body.G = nil // see coroutine; transfer sets it
+	body.G = nil // see coroutine; step sets it
 	co := &coroutine{lib: l, body: body, fn: fn, status: suspended}
 	h := &handle{Context: context.Background(), co: co, thread: new(lua.LState)}
 	h.thread.SetContext(h)
@@ -228,71 +230,90 @@ func refusal(h *handle) string {
 	return ""
 }
 
-// transfer resumes h's coroutine with the top nargs values of L, and
-// returns how many values it yielded or returned, now on top of L, or the
-// error that killed it.
-func (l *Library) transfer(L *lua.LState, h *handle, nargs int) (int, lua.LValue) {
-	co := h.co
-	co.body.G = L.G
-	if co.fn != nil { // the first resume: the values are the function's arguments
-		co.body.Push(co.fn)
-		co.fn = nil
-		L.XMoveTo(co.body, nargs)
-	} else {
-		co.yielder.G = L.G
-		L.XMoveTo(co.yielder, nargs)
-		co.yielder = nil
+// stepFunc returns coroutine.resume, which is also every wrap function,
+// with the coroutine's thread value as its upvalue: the function that
+// gopher-lua calls is the one that switches to the coroutine, with no
+// frame in between, since after a switch every return to a frame that the
+// other side did not call costs a mispredicted branch (docs/design.md).
+// It returns a closure, not a method value, whose wrapper would be such a
+// frame; noinline, since the compiler inlines nothing into the closures of
+// a function that is itself inlined.
+//
+// It moves the top values of L to the coroutine (the arguments of its
+// function, or the results of its pending yield), runs it until it yields
+// or returns, and returns what it yielded or returned, which the coroutine
+// moved onto L: after true for resume. If the coroutine cannot be resumed
+// or dies in error, resume returns false and the message, and a wrap
+// function raises it.
+//
+//go:noinline
+func (l *Library) stepFunc() lua.LGFunction {
+	return func(L *lua.LState) int {
+		th, wrapped := L.Get(lua.UpvalueIndex(1)).(*lua.LState)
+		if !wrapped {
+			th = L.CheckThread(1)
+		}
+		h := l.handleOf(th)
+		if msg := refusal(h); msg != "" {
+			return fail(L, wrapped, lua.LString(msg))
+		}
+		nargs, results := L.GetTop(), 0
+		if !wrapped {
+			L.Replace(1, lua.LTrue) // the thread's slot holds the first result
+			nargs, results = nargs-1, 1
+		}
+		co := h.co
+		co.body.G = L.G
+		if co.fn != nil { // the first resume: the values are the function's arguments
+			co.body.Push(co.fn)
+			co.fn = nil
+			L.XMoveTo(co.body, nargs)
+		} else {
+			co.yielder.G = L.G
+			L.XMoveTo(co.yielder, nargs)
+			co.yielder = nil
+		}
+		co.n = nargs
+		prev := l.current
+		if prev != nil {
+			prev.status = normal
+		}
+		l.current, co.status = co, running
+		co.resumer, co.thread = L, h.thread
+		h.cont.Run() // until the body yields (which makes it suspended) or returns
+		co.resumer, co.thread = nil, nil
+		l.current = prev
+		if prev != nil {
+			prev.status = running
+		}
+		if co.status == dead {
+			co.body.G = nil
+			delete(l.pinned, h)
+			if co.err != nil {
+				if !wrapped {
+					L.Pop(1) // true
+				}
+				return fail(L, wrapped, co.err)
+			}
+		}
+		return results + co.n
 	}
-	co.n = nargs
-	prev := l.current
-	if prev != nil {
-		prev.status = normal
-	}
-	l.current, co.status = co, running
-	co.resumer, co.thread = L, h.thread
-	h.cont.Run() // until the body yields or returns
-	co.resumer, co.thread = nil, nil
-	l.current = prev
-	if prev != nil {
-		prev.status = running
-	}
-	if co.status != dead { // yield made it suspended
-		return co.n, nil
-	}
-	co.body.G = nil
-	delete(l.pinned, h)
-	return co.n, co.err
 }
 
-func (l *Library) resume(L *lua.LState) int {
-	h := l.handleOf(L.CheckThread(1))
-	if msg := refusal(h); msg != "" {
-		L.Push(lua.LFalse)
-		L.Push(lua.LString(msg))
-		return 2
+// fail is what resume (false and err) and a wrap function (err raised)
+// make of an error.
+func fail(L *lua.LState, wrapped bool, err lua.LValue) int {
+	if wrapped {
+		raiseFromWrap(L, err)
 	}
-	L.Replace(1, lua.LTrue) // the thread's slot holds the first result
-	n, err := l.transfer(L, h, L.GetTop()-1)
-	if err != nil {
-		L.Replace(1, lua.LFalse)
-		L.Push(err)
-		return 2
-	}
-	return 1 + n
+	L.Push(lua.LFalse)
+	L.Push(err)
+	return 2
 }
 
 func (l *Library) wrap(L *lua.LState) int {
 	h := l.newCoroutine(L, L.CheckFunction(1))
-	L.Push(L.NewFunction(func(L *lua.LState) int {
-		if msg := refusal(h); msg != "" {
-			raiseFromWrap(L, lua.LString(msg))
-		}
-		n, err := l.transfer(L, h, L.GetTop())
-		if err != nil {
-			raiseFromWrap(L, err)
-		}
-		return n
-	}))
+	L.Push(L.NewClosure(l.step, h.thread))
 	return 1
 }
 
@@ -313,28 +334,34 @@ func raiseFromWrap(L *lua.LState, err lua.LValue) {
 	L.Error(err, 0)
 }
 
-// yield suspends the running coroutine, from whatever depth of Lua and Go
-// calls: the continuation takes the whole stack along.
-func (l *Library) yield(L *lua.LState) int {
-	if L.G == nil {
-		// The coroutine is being ended (transfer and yield take the globals
-		// away from a suspended coroutine's threads): a Go function's
-		// deferred call ran Lua code, which yields. Ending runs no Lua code
-		// of the library's: leave both stacks alone and do not suspend.
-		return 0
+// yieldFunc returns coroutine.yield, which suspends the running coroutine
+// from whatever depth of Lua and Go calls: the continuation takes the
+// whole stack along. (A closure, and noinline: see stepFunc.)
+//
+//go:noinline
+func (l *Library) yieldFunc() lua.LGFunction {
+	return func(L *lua.LState) int {
+		if L.G == nil {
+			// The coroutine is being ended (step and yield take the globals
+			// away from a suspended coroutine's threads): a Go function's
+			// deferred call ran Lua code, which yields. Ending runs no Lua
+			// code of the library's: leave both stacks alone and do not
+			// suspend.
+			return 0
+		}
+		co := l.current
+		if co == nil {
+			L.Error(lua.LString(errOutside), 0) // without a position, as in Lua 5.1 and 5.4
+		}
+		co.n = L.GetTop()
+		L.XMoveTo(co.resumer, co.n)
+		co.yielder, co.status = L, suspended
+		// Let go of the globals, through which the main thread and its call
+		// frames are reachable: see coroutine.
+		L.G, co.body.G = nil, nil
+		continuation.Yield(l.scope)
+		return co.n // the resume's values, which step pushed on L
 	}
-	co := l.current
-	if co == nil {
-		L.Error(lua.LString(errOutside), 0) // without a position, as in Lua 5.1 and 5.4
-	}
-	co.n = L.GetTop()
-	L.XMoveTo(co.resumer, co.n)
-	co.yielder, co.status = L, suspended
-	// Let go of the globals, through which the main thread and its call
-	// frames are reachable: see coroutine.
-	L.G, co.body.G = nil, nil
-	continuation.Yield(l.scope)
-	return co.n // the resume's values, which transfer pushed on L
 }
 
 // status reports a thread that is none of l's coroutines as dead.
@@ -383,7 +410,7 @@ func (l *Library) close(L *lua.LState) int {
 }
 
 // end ends h's coroutine if it is suspended, and returns the error that
-// killed it, if any. Its threads have no globals meanwhile (see yield), so
+// killed it, if any. Its threads have no globals meanwhile (see yieldFunc), so
 // Lua code that a Go function's deferred call runs fails rather than run.
 func (h *handle) end() lua.LValue {
 	co := h.co
