@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +17,8 @@ import (
 // corokit's internal/testproc is out of this module's reach, so this is
 // the little of it these tests need: run one test of this binary again in a
 // child process, for the cases that end the process (the Raw engine's
-// fatal errors) or might hang it (ending a coroutine that resists).
+// fatal errors) or might hang it (ending a coroutine that resists), and
+// collect garbage in a loop beside a torture.
 
 const childEnv = "LUACORO_CHILD"
 
@@ -56,4 +59,23 @@ func runChild(t *testing.T, timeout time.Duration, env ...string) (string, error
 		t.Fatalf("running the child: %v", err)
 	}
 	return string(out), err
+}
+
+// gcLoop runs runtime.GC in a loop on a goroutine of its own until stop is
+// called; cycles reports how many collections it has finished.
+func gcLoop() (cycles func() int64, stop func()) {
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				runtime.GC()
+				n.Add(1)
+			}
+		}
+	}()
+	return n.Load, func() { close(done) }
 }

@@ -183,7 +183,7 @@ func TestRawRegionForbidsFilesAndPrint(t *testing.T) {
 				assert.True(t, found, "%s", lastLines(out, 20))
 				return
 			}
-			stop := gcLoop()
+			_, stop := gcLoop()
 			defer stop()
 			L := lua.NewState()
 			for i := 0; i < 5000; i++ {
@@ -195,22 +195,6 @@ func TestRawRegionForbidsFilesAndPrint(t *testing.T) {
 			}
 		})
 	}
-}
-
-// gcLoop collects garbage on a goroutine of its own until stop is called.
-func gcLoop() (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			default:
-				runtime.GC()
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 func lastLines(s string, n int) string {
