@@ -67,7 +67,7 @@ func TestSemantics(t *testing.T) {
 		assert(gen() == 1 and gen() == 2 and gen() == 3)
 		local w = coroutine.wrap(function() error("wrapped") end)
 		ok, v = pcall(w)
-		assert(not ok and string.find(v, "wrapped"), v)
+		assert(not ok and v == "<string>:44: wrapped", v) -- one position: where error was called
 
 		-- the main thread
 		assert(coroutine.running() == nil)
