@@ -84,10 +84,11 @@ const DefaultStackSize = 64 << 10
 type Option func(*config)
 
 type config struct {
-	engine      Engine
-	stackSize   int
-	alloc       *stackalloc.Allocator
-	panicValues bool
+	engine        Engine
+	stackSize     int
+	alloc         *stackalloc.Allocator
+	panicValues   bool
+	runtimeSwitch bool
 }
 
 func configure(opts []Option) config {
@@ -119,6 +120,13 @@ func WithStackSize(bytes int) Option {
 // a *PanicError that wraps it with the coroutine's stack trace (Goroutine
 // engine; on Raw a panic is fatal).
 func WithPanicValues() Option { return func(c *config) { c.panicValues = true } }
+
+// WithRuntimeSwitch makes a Goroutine-engine coroutine switch through
+// iter.Pull's next and yield every time, as it does anyway whenever the
+// runtime must see a switch (see ctx.HandoffStatus), rather than in
+// corokit's assembly. It is for comparing the two and for ruling corokit's
+// switch out when debugging; it costs several times the round trip.
+func WithRuntimeSwitch() Option { return func(c *config) { c.runtimeSwitch = true } }
 
 // WithAllocator makes Raw coroutines take their stacks from a (default
 // stackalloc.Default).

@@ -64,6 +64,7 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *C
 		gc.pull = gabi.PullOf(gc.next)
 	}
 	gc.h.Init(gc.pull.Coro, gc.afterResume, gc.afterYield)
+	gc.h.SetSlow(cfg.runtimeSwitch)
 	runtime.AddCleanup(outer, func(gc *goCoro[In, Out]) { gc.close() }, gc)
 	return outer
 }

@@ -42,6 +42,7 @@ type Handoff struct {
 	afterResume func()
 	afterYield  func()
 	fallbacks   uintptr // switches left to the hook (read by tests)
+	slow        uintptr // non-zero: leave every switch to the hook (SetSlow)
 }
 
 // Turns with a meaning to Handoff itself.
@@ -76,6 +77,15 @@ func (h *Handoff) Body() uintptr { return h.body }
 func (h *Handoff) Start() {
 	h.body = uintptr(gabi.G())
 	h.turn = h.body
+}
+
+// SetSlow makes every switch to h's points go to the hook, or with slow
+// false lets them switch in assembly again where they may.
+func (h *Handoff) SetSlow(slow bool) {
+	h.slow = 0
+	if slow {
+		h.slow = 1
+	}
 }
 
 // Fallbacks reports how many switches to h's points went to the hook

@@ -66,6 +66,8 @@ gates:
 	ORR	R13, R11
 	MOVD	const_gBubble(R3), R13
 	ORR	R13, R11
+	MOVD	Handoff_slow(R8), R13			// the owner wants the runtime's switch
+	ORR	R13, R11
 	MOVD	Handoff_coro(R8), R7			// R7 = c
 	MOVD	const_coroMP(R7), R13			// c was made on a locked thread
 	ORR	R13, R11

@@ -83,3 +83,20 @@ func qemuArch() string {
 	}
 	return runtime.GOARCH
 }
+
+// Emulated reports whether the tests run under an emulator (the arm64 run
+// under qemu-user sets COROKIT_EXEC_WRAPPER), where everything takes ten
+// to fifty times longer: tortures scale their rounds down by Scale.
+func Emulated() bool { return os.Getenv("COROKIT_EXEC_WRAPPER") != "" }
+
+// Scale returns n, or n/20 under an emulator and n/10 in a -race build
+// (at least 1): the tortures' rounds.
+func Scale(n int) int {
+	switch {
+	case Emulated():
+		return max(1, n/20)
+	case RaceEnabled:
+		return max(1, n/10)
+	}
+	return n
+}
