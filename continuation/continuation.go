@@ -156,7 +156,7 @@ type cont struct {
 // engine (Goroutine by default; Raw only inside coro.Region).
 func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 	if scope == nil || body == nil {
-		panic("continuation: New with a nil scope or body")
+		panic(gabi.Misuse("continuation: New with a nil scope or body"))
 	}
 	k := &cont{scope: scope}
 	opts = append(opts[:len(opts):len(opts)], coro.WithPanicValues()) // Run's panic is the body's
@@ -231,10 +231,10 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 	return func(caller ctx.Caller) {
 		car := carrierFor(gabi.G())
 		if c.co.Done() {
-			panic("continuation: Run of a done continuation of scope " + k.scope.name)
+			panic(gabi.Misuse("continuation: Run of a done continuation of scope " + k.scope.name))
 		}
 		if k.isMounted() {
-			panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
+			panic(gabi.Misuse("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted"))
 		}
 		if !k.goEngine && k.car == nil {
 			k.car = car // once, before mount publishes k: see cont.car
@@ -349,7 +349,7 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 				caller.SetResult(k.pinned(ForeignGoroutine))
 				return
 			}
-			panic("continuation: no continuation of scope " + s.name + " is mounted")
+			panic(gabi.Misuse("continuation: no continuation of scope " + s.name + " is mounted"))
 		}
 		goroutineEngine := false
 		for k := inner; ; k = k.parent {
@@ -364,8 +364,8 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 		}
 		switch {
 		case !inner.goEngine && goroutineEngine:
-			gabi.Misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
-				"a Goroutine-engine continuation cannot be suspended inside one")
+			panic(gabi.Misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
+				"a Goroutine-engine continuation cannot be suspended inside one"))
 		case !inner.goEngine:
 			inner.yieldRaw(caller, target, car)
 		case gabi.LockedToThread(g):
@@ -405,7 +405,7 @@ func (c *Continuation) OnPinned(fn func(reason PinnedReason)) { c.onPinned = fn 
 
 func (k *cont) pinned(reason PinnedReason) bool {
 	if k.onPinned == nil {
-		panic(fmt.Sprintf("continuation: Yield to scope %s is pinned: %s", k.scope.name, reason))
+		panic(gabi.Misuse(fmt.Sprintf("continuation: Yield to scope %s is pinned: %s", k.scope.name, reason)))
 	}
 	k.onPinned(reason)
 	return false
@@ -413,22 +413,24 @@ func (k *cont) pinned(reason PinnedReason) bool {
 
 // Pin enters a critical section of the innermost mounted continuation: a
 // Yield through it is pinned until the matching Unpin.
-func Pin() { innermost("Pin").pins++ }
+func Pin() {
+	k := innermostOn(gabi.G())
+	if k == nil {
+		panic(gabi.Misuse("continuation: Pin outside a mounted continuation"))
+	}
+	k.pins++
+}
 
 // Unpin leaves the critical section that Pin entered.
 func Unpin() {
-	c := innermost("Unpin")
-	if c.pins == 0 {
-		panic("continuation: Unpin without Pin")
+	k := innermostOn(gabi.G())
+	switch {
+	case k == nil:
+		panic(gabi.Misuse("continuation: Unpin outside a mounted continuation"))
+	case k.pins == 0:
+		panic(gabi.Misuse("continuation: Unpin without Pin"))
 	}
-	c.pins--
-}
-
-func innermost(op string) *cont {
-	if k := innermostOn(gabi.G()); k != nil {
-		return k
-	}
-	panic("continuation: " + op + " outside a mounted continuation")
+	k.pins--
 }
 
 // Current returns the innermost continuation of scope mounted on the

@@ -55,6 +55,7 @@ import (
 	"runtime"
 
 	"github.com/corokit/corokit/ctx"
+	"github.com/corokit/corokit/internal/gabi"
 	"github.com/corokit/corokit/stackalloc"
 )
 
@@ -101,7 +102,7 @@ func configure(opts []Option) config {
 // WithEngine selects the engine (default Goroutine).
 func WithEngine(e Engine) Option {
 	if e > Raw {
-		panic(fmt.Sprintf("coro: WithEngine(%d): no such engine", uint8(e)))
+		panic(gabi.Misuse(fmt.Sprintf("coro: WithEngine(%d): no such engine", uint8(e))))
 	}
 	return func(c *config) { c.engine = e }
 }
@@ -110,7 +111,7 @@ func WithEngine(e Engine) Option {
 // ctx.MinStack to stackalloc.MaxSize. The stack cannot grow.
 func WithStackSize(bytes int) Option {
 	if bytes < ctx.MinStack || bytes > stackalloc.MaxSize {
-		panic(fmt.Sprintf("coro: WithStackSize(%d): want %d to %d bytes", bytes, ctx.MinStack, stackalloc.MaxSize))
+		panic(gabi.Misuse(fmt.Sprintf("coro: WithStackSize(%d): want %d to %d bytes", bytes, ctx.MinStack, stackalloc.MaxSize)))
 	}
 	return func(c *config) { c.stackSize = bytes }
 }
@@ -124,7 +125,7 @@ func WithPanicValues() Option { return func(c *config) { c.panicValues = true } 
 // stackalloc.Default).
 func WithAllocator(a *stackalloc.Allocator) Option {
 	if a == nil {
-		panic("coro: WithAllocator(nil)")
+		panic(gabi.Misuse("coro: WithAllocator(nil)"))
 	}
 	return func(c *config) { c.alloc = a }
 }
@@ -155,13 +156,22 @@ type Coro[In, Out any] struct {
 // New with the Raw engine panics outside a Region.
 func New[In, Out any](body func(c *Coro[In, Out], in In) Out, opts ...Option) *Coro[In, Out] {
 	if body == nil {
-		panic("coro: New with a nil body")
+		panic(gabi.Misuse("coro: New with a nil body"))
 	}
 	cfg := configure(opts)
-	if cfg.engine == Raw {
-		return newRaw(body, cfg)
+	if cfg.engine == Goroutine {
+		return newGoroutine(body, cfg)
 	}
-	return newGoroutine(body, cfg)
+	reg := currentRegion()
+	if reg == nil {
+		panic(gabi.Misuse("coro: New with the Raw engine outside coro.Region: raw coroutines run only in a pinned region, " +
+			"where the garbage collector cannot scan one stack of the goroutine while another is live"))
+	}
+	c, err := newRaw(body, cfg, reg)
+	if err != nil {
+		panic(gabi.Misuse("coro: no stack for a Raw coroutine: " + err.Error()))
+	}
+	return c
 }
 
 // Resume runs the coroutine until it yields or returns. alive reports

@@ -70,7 +70,7 @@ func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	c := &Coro[In, Out]{gor: gc}
 	c.self.SetHook(func() { // Resume: c.in holds the argument
 		if st := gc.state; st != suspended && st != created {
-			gabi.Misuse("coro: Resume of a " + st.String() + " coroutine")
+			panic(gabi.Misuse("coro: Resume of a " + st.String() + " coroutine"))
 		}
 		if ctx.InRegion() {
 			gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
@@ -86,7 +86,7 @@ func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	})
 	c.parent.SetHook(func() { // Yield: c.out holds the value
 		if st := gc.state; st != running || gabi.G() != gc.g {
-			gc.badYield(st)
+			panic(gc.badYield(st))
 		}
 		gc.out = c.out
 		gc.state = suspended
@@ -140,14 +140,16 @@ func (gc *goCoro[In, Out]) finished(c *Coro[In, Out]) {
 	c.out = gc.result
 }
 
-// badYield handles a Yield that cannot suspend: the body yielding again
-// while Close unwinds it, or a Yield from outside the body.
-func (gc *goCoro[In, Out]) badYield(st state) {
+// badYield returns what a Yield that cannot suspend panics with, in the
+// hook, right above the user's Yield: Close's unwinding again for a body
+// that yields while Close unwinds it, or the misuse of a Yield from
+// outside the body.
+func (gc *goCoro[In, Out]) badYield(st state) any {
 	if st == closing && gabi.G() == gc.g {
 		gc.yieldedInClose = true
-		panic(closeSignal{})
+		return closeSignal{}
 	}
-	gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
+	return gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
 }
 
 func (gc *goCoro[In, Out]) close() error {

@@ -128,16 +128,18 @@ const (
 	callerLive = 0x5ca1ab1e_c0ffee01
 )
 
-// check panics unless c's call is in progress.
-func (c Caller) check() {
-	if c.frame == nil || *(*uintptr)(unsafe.Add(c.frame, callerLv)) != callerLive {
-		panic("ctx: a Caller used outside the function Call runs")
-	}
+// live reports whether c's call is in progress.
+func (c Caller) live() bool {
+	return c.frame != nil && *(*uintptr)(unsafe.Add(c.frame, callerLv)) == callerLive
 }
+
+const deadCaller = "ctx: a Caller used outside the function Call runs"
 
 // SetResult sets what Call returns if fn returns without Redirect.
 func (c Caller) SetResult(ok bool) {
-	c.check()
+	if !c.live() {
+		panic(gabi.Misuse(deadCaller))
+	}
 	*(*bool)(unsafe.Add(c.frame, callerOK)) = ok
 }
 
@@ -149,9 +151,11 @@ func (c Caller) SetResult(ok bool) {
 // before the switch. Redirect's switch checks what Switch checks, in the
 // same way.
 func (c Caller) Redirect(from, to *Context) {
-	c.check()
-	if to == nil || from == nil && to.hook == nil {
-		panic("ctx: Redirect with a nil Context")
+	switch {
+	case !c.live():
+		panic(gabi.Misuse(deadCaller))
+	case to == nil || from == nil && to.hook == nil:
+		panic(gabi.Misuse("ctx: Redirect with a nil Context"))
 	}
 	*(**Context)(unsafe.Add(c.frame, callerFrom)) = from
 	*(**Context)(unsafe.Add(c.frame, callerTo)) = to
@@ -171,10 +175,10 @@ const MinStack = 4 << 10
 // Init does not allocate: s stays the caller's to free, after c is done.
 func Init(c *Context, s stackalloc.Stack, entry func()) {
 	if entry == nil {
-		panic("ctx: Init with a nil entry function")
+		panic(gabi.Misuse("ctx: Init with a nil entry function"))
 	}
 	if s.IsZero() || s.Size() < MinStack {
-		panic(fmt.Sprintf("ctx: Init with a %d-byte stack; want at least %d (ctx.MinStack)", s.Size(), MinStack))
+		panic(gabi.Misuse(fmt.Sprintf("ctx: Init with a %d-byte stack; want at least %d (ctx.MinStack)", s.Size(), MinStack)))
 	}
 	top := s.Hi &^ 15
 	// The trampoline starts as if called, with SP at a return-address slot.
@@ -211,7 +215,7 @@ func (c *Context) SetHook(fn func()) { c.hook = fn }
 // it to suspend several stacks with one switch.
 func Move(dst, src *Context) {
 	if src.ready != 1 || src.hook != nil || src.owner != uintptr(gabi.G()) {
-		panic("ctx: Move from a context that is not suspended on this goroutine")
+		panic(gabi.Misuse("ctx: Move from a context that is not suspended on this goroutine"))
 	}
 	dst.sp, dst.pc, dst.bp = src.sp, src.pc, src.bp
 	dst.lo, dst.hi, dst.owner = src.lo, src.hi, src.owner

@@ -111,7 +111,7 @@ type config struct {
 // WithGuard selects the guard mode (default GuardAuto).
 func WithGuard(m GuardMode) Option {
 	if m > GuardNone {
-		panic(fmt.Sprintf("stackalloc: WithGuard(%d): unknown guard mode", m))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithGuard(%d): unknown guard mode", m)))
 	}
 	return func(c *config) { c.guard = m }
 }
@@ -120,7 +120,7 @@ func WithGuard(m GuardMode) Option {
 // (default one page). A frame larger than the guard can skip over it.
 func WithGuardSize(bytes int) Option {
 	if bytes <= 0 || bytes > MaxSize {
-		panic(fmt.Sprintf("stackalloc: WithGuardSize(%d): want 1 to %d bytes", bytes, MaxSize))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithGuardSize(%d): want 1 to %d bytes", bytes, MaxSize)))
 	}
 	return func(c *config) { c.guardSize = roundUp(uintptr(bytes), pageSize) }
 }
@@ -130,7 +130,7 @@ func WithGuardSize(bytes int) Option {
 // to the kernel.
 func WithPoolSize(stacks int) Option {
 	if stacks < 0 {
-		panic(fmt.Sprintf("stackalloc: WithPoolSize(%d): negative", stacks))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithPoolSize(%d): negative", stacks)))
 	}
 	return func(c *config) { c.poolSize = stacks }
 }
@@ -139,7 +139,7 @@ func WithPoolSize(stacks int) Option {
 // stacks are carved from (default 64 MiB; at least one stack).
 func WithReservation(bytes int) Option {
 	if bytes <= 0 {
-		panic(fmt.Sprintf("stackalloc: WithReservation(%d): not positive", bytes))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithReservation(%d): not positive", bytes)))
 	}
 	return func(c *config) { c.reservation = uintptr(bytes) }
 }
@@ -286,16 +286,16 @@ func (a *Allocator) installGuard(base uintptr) error {
 func (a *Allocator) Free(s Stack) {
 	c := s.class
 	if c == nil {
-		panic("stackalloc: Free of the zero Stack")
+		panic(gabi.Misuse("stackalloc: Free of the zero Stack"))
 	}
 	if c.a != a {
-		panic("stackalloc: Free of a stack that belongs to another Allocator")
+		panic(gabi.Misuse("stackalloc: Free of a stack that belongs to another Allocator"))
 	}
 	a.mu.lock()
 	freed := a.release(c, s.index)
 	a.mu.unlock() // before panicking: a panic while pinned is fatal
 	if !freed {
-		panic(fmt.Sprintf("stackalloc: Free of stack [%#x, %#x) that is not allocated (freed twice?)", s.Lo, s.Hi))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: Free of stack [%#x, %#x) that is not allocated (freed twice?)", s.Lo, s.Hi)))
 	}
 }
 
