@@ -64,11 +64,11 @@ func (o *Options) defaults() {
 // cases compares runs taken close together, not minutes apart on a machine
 // whose speed drifts. An external case that fails is left out, with a note
 // saying why.
-//
-// Run measures on a goroutine of its own: a deferred call pending on the
-// caller's goroutine (one that the compiler could not open-code) would put
-// every ctx.Switch on its slow path (docs/design.md, section 2).
 func Run(opts Options) (results []Result, notes []string) {
+	// Run measures on a goroutine of its own: a deferred call pending on
+	// the caller's goroutine (one that the compiler could not open-code)
+	// would put every ctx.Switch on its slow path (docs/design.md,
+	// section 2).
 	done := make(chan struct{})
 	go func() {
 		results, notes = run(opts)

@@ -7,15 +7,17 @@
 // continuation's Scope; then Run returns. The next Run resumes the body
 // where it yielded.
 //
-//	scope := continuation.NewScope("generator")
-//	c := continuation.New(scope, func() {
-//		for i := 0; ; i++ {
-//			value = i
+//	scope := continuation.NewScope("squares")
+//	var value int
+//	gen := continuation.New(scope, func() {
+//		for i := 1; i <= 4; i++ {
+//			value = i * i
 //			continuation.Yield(scope) // back to whoever called Run
 //		}
 //	})
-//	c.Run() // value == 0
-//	c.Run() // value == 1
+//	for gen.Run(); !gen.IsDone(); gen.Run() {
+//		fmt.Print(value, " ") // 1 4 9 16
+//	}
 //
 // Yield is static: it suspends the innermost mounted continuation of the
 // given scope, and with it every continuation mounted inside that one, so
@@ -36,11 +38,11 @@
 // # Cost
 //
 // A Run and a Yield cost little more than a coroutine's Resume and Yield on
-// the same engine when the continuation yields to its own scope and, on the
-// Goroutine engine, is the outermost one on the goroutine that runs it:
-// both then switch from assembly, without calling Go code. The first Run,
-// yields through inner continuations, pinned yields, and on Raw the first
-// Yield after Current or Pin in the body take a slower way through Go.
+// the same engine (cmd/corobench's continuation cases measure them) when
+// the continuation yields to its own scope and, on the Goroutine engine, is
+// the outermost one on the goroutine that runs it. The first Run, yields
+// through inner continuations, pinned yields, and on Raw the first Yield
+// after Current or Pin in the body take a slower way.
 package continuation
 
 import (
@@ -95,12 +97,15 @@ func (r PinnedReason) String() string {
 	return fmt.Sprintf("PinnedReason(%d)", uint8(r))
 }
 
-// Continuation is a suspendable body bound to a scope. It is the only
-// holder of its coroutine's handle: when it becomes unreachable while
-// suspended, package coro closes the coroutine (Goroutine engine), so a
-// forgotten continuation leaks no goroutine. The body sees only the cont
-// record, which points back here only while mounted (see cont.handle).
+// Continuation is a suspendable body bound to a scope. When a suspended
+// Goroutine-engine continuation becomes unreachable, its coroutine is
+// closed (coro.Coro.Close), so a forgotten continuation leaks no
+// goroutine.
 type Continuation struct {
+	// It is the only holder of its coroutine's handle, so that it can
+	// become unreachable while suspended and coro's cleanup closes the
+	// coroutine. The body sees only the cont record, which points back
+	// here only while mounted (see cont.handle).
 	*cont
 	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
 	run func(ctx.Caller)            // Run's hook: c.runHook
@@ -204,19 +209,19 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 // Run mounts c on the calling goroutine and runs it until it yields to its
 // scope or its body returns. Run of a done or mounted continuation panics.
 // A panic in the body comes out of Run with the original value (Goroutine
-// engine; on Raw a panic is fatal), and c is then done.
-//
-// Run and Yield are inlined into their callers, so that no frame of theirs
-// stays between the caller and the switch: it would return across stacks,
-// which the CPU mispredicts. Each is one call into assembly (fast.go)
-// that switches at once in the common case, a continuation that yields to
-// its own scope (on the Goroutine engine, the outermost one on Run's
-// goroutine), and otherwise is a ctx.Call of a hook that does
-// the work and then, where it can, has Call switch on behalf of Run's or
-// Yield's caller (ctx.Caller.Redirect): on the Raw engine always, on the
-// Goroutine engine for an outermost Run and a Yield to the innermost
-// continuation.
+// engine; on Raw a panic is fatal), and c is then done. The package
+// documentation says what a Run costs.
 func (c *Continuation) Run() {
+	// Run and Yield are inlined into their callers, so that no frame of
+	// theirs stays between the caller and the switch: it would return
+	// across stacks, which the CPU mispredicts. Each is one call into
+	// assembly (fast.go) that switches at once in the common case, a
+	// continuation that yields to its own scope (on the Goroutine engine,
+	// the outermost one on Run's goroutine), and otherwise is a ctx.Call
+	// of a hook that does the work and then, where it can, has Call switch
+	// on behalf of Run's or Yield's caller (ctx.Caller.Redirect): on the
+	// Raw engine always, on the Goroutine engine for an outermost Run and
+	// a Yield to the innermost continuation (docs/design.md, section 6).
 	run(c, nil, nil, 0)
 	runtime.KeepAlive(c) // while goMounted, only cont.user points to it
 }

@@ -1,36 +1,30 @@
 // Package stackalloc hands out machine stacks for coroutines: fixed-size
-// ranges of mmap'd memory, each with a guard region below it.
+// ranges of mmap'd memory, each with a guard region below it. Package coro
+// takes its Raw coroutines' stacks from Default; ctx.Init takes any.
 //
-// Stacks are carved out of large reservations (MAP_NORESERVE|MAP_STACK), so
-// a million stacks cost a few hundred mappings, not a million. The guard
-// below each stack is installed once, when its slot is first carved:
+// A stack costs address space for its full size, and memory only for the
+// pages its coroutine touches. Stacks are carved out of large reservations,
+// so a million of them cost a few hundred memory mappings, not a million,
+// with the default guard mode. The guard below each stack is installed
+// once, when its slot is first used:
 //
 //	GuardAuto      MADV_GUARD_INSTALL (Linux 6.13+): no new mappings;
 //	               falls back to mprotect where the kernel lacks it.
-//	GuardMprotect  mprotect(PROT_NONE): splits the reservation, costing two
-//	               mappings per stack against vm.max_map_count.
+//	GuardMprotect  mprotect(PROT_NONE): two mappings per stack, against
+//	               the vm.max_map_count sysctl (65530 by default).
 //	GuardNone      no guard at all.
 //
-// A slot, low addresses first:
-//
-//	slot                     Lo                                Hi      slot end
-//	| guard (PROT_NONE-like) | usable stack, grows down  <--  | 64 B   |
-//
-// Hi-Lo is never a power of two (the top 64 bytes are kept out of it): the
-// Go runtime must never believe it can grow or free one of these stacks,
-// and a stack size that is not a power of two turns any attempt into the
-// deterministic "fatal error: stack size not a power of 2" (see
-// docs/design.md).
+// A coroutine that overflows its stack ends the process with "fatal error:
+// stack size not a power of 2" (docs/design.md, section 5): a stack cannot
+// grow. A frame larger than the guard region can skip over it.
 //
 // Freed stacks go to a bounded per-size pool and keep their pages; beyond
-// the pool their pages are returned to the kernel (MADV_DONTNEED) and the
-// slot is kept for reuse. Reservations are never unmapped.
+// the pool their pages are returned to the kernel and the slot is kept for
+// reuse. Address space, once reserved, is never given back.
 //
-// The allocator makes only raw system calls and guards its state with a
-// spin lock held while pinned, the way the runtime's own locks work: it
-// never parks the calling goroutine and never enters the scheduler, so it
-// may be called inside a pinned region (see package coro), where parking
-// and scheduler-visible system calls are fatal.
+// The allocator never parks the calling goroutine nor enters the scheduler,
+// so it may be called inside a pinned region (see package coro), where
+// parking and scheduler-visible system calls are fatal.
 package stackalloc
 
 import (
@@ -65,6 +59,21 @@ func (m GuardMode) String() string {
 	}
 	return fmt.Sprintf("GuardMode(%d)", uint8(m))
 }
+
+// The allocator's internals (docs/design.md, section 5). Stacks are carved
+// out of large reservations (MAP_NORESERVE|MAP_STACK). A slot, low
+// addresses first:
+//
+//	slot                     Lo                                Hi      slot end
+//	| guard (PROT_NONE-like) | usable stack, grows down  <--  | 64 B   |
+//
+// Hi-Lo is never a power of two (the top 64 bytes are kept out of it): the
+// Go runtime must never believe it can grow or free one of these stacks,
+// and a stack size that is not a power of two turns any attempt into the
+// deterministic "fatal error: stack size not a power of 2". Freed pages go
+// back with MADV_DONTNEED. The allocator makes only raw system calls and
+// guards its state with a spin lock held while pinned, the way the
+// runtime's own locks work.
 
 // guardMadvise is what GuardAuto resolves to where MADV_GUARD_INSTALL works.
 const guardMadvise GuardMode = 3
