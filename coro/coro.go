@@ -177,12 +177,18 @@ type Coro[In, Out any] struct {
 	// instead (docs/design.md, section 6).
 	self   ctx.Context // Resume switches here
 	parent ctx.Context // Yield switches here
-	in     In
-	out    Out
-	alive  bool // what Resume reports: the body is suspended in Yield
+	io     *slots[In, Out]
 
 	raw *rawCoro[In, Out] // exactly one of the two is set
 	gor *goCoro[In, Out]
+}
+
+// slots are the values a coroutine passes, shared by its handles (a
+// Goroutine-engine coroutine has two: see newGoroutine).
+type slots[In, Out any] struct {
+	in    In
+	out   Out
+	alive bool // what Resume reports: the body is suspended in Yield
 }
 
 // New returns a suspended coroutine that will run body on its first Resume.
@@ -216,9 +222,10 @@ func New[In, Out any](body func(c *Coro[In, Out], in In) Out, opts ...Option) *C
 // Goroutine engine a panic in the body comes out of Resume as a
 // *PanicError holding the value and the coroutine's stack trace.
 func (c *Coro[In, Out]) Resume(in In) (out Out, alive bool) {
-	c.in = in
+	io := c.io
+	io.in = in
 	ctx.Switch(&c.parent, &c.self)
-	return c.out, c.alive
+	return io.out, io.alive
 }
 
 // Yield suspends the coroutine, making the pending Resume return (out,
@@ -228,10 +235,10 @@ func (c *Coro[In, Out]) Resume(in In) (out Out, alive bool) {
 // closed while suspended, its Yield does not return: it unwinds the body,
 // running deferred calls.
 func (c *Coro[In, Out]) Yield(out Out) In {
-	c.out = out
-	c.alive = true
+	io := c.io
+	io.out, io.alive = out, true
 	ctx.Switch(&c.self, &c.parent)
-	return c.in
+	return io.in
 }
 
 // Done reports whether the coroutine has finished or been closed.
@@ -239,7 +246,7 @@ func (c *Coro[In, Out]) Done() bool {
 	if c.raw != nil {
 		return c.raw.state >= finished
 	}
-	return c.gor.state >= finished
+	return c.gor.done()
 }
 
 // ResumeFrom is Resume for a function that ctx.Call runs: when it returns,
@@ -248,7 +255,7 @@ func (c *Coro[In, Out]) Done() bool {
 // between. Resume's results stay in the coroutine: the caller does not get
 // them. The function should return right after.
 func (c *Coro[In, Out]) ResumeFrom(caller ctx.Caller, in In) {
-	c.in = in
+	c.io.in = in
 	caller.Redirect(&c.parent, &c.self)
 }
 
@@ -257,8 +264,7 @@ func (c *Coro[In, Out]) ResumeFrom(caller ctx.Caller, in In) {
 // continues Call's caller (Call returns true; the Resume's argument is not
 // passed on). The function should return right after.
 func (c *Coro[In, Out]) YieldFrom(caller ctx.Caller, out Out) {
-	c.out = out
-	c.alive = true
+	c.io.out, c.io.alive = out, true
 	caller.Redirect(&c.self, &c.parent)
 }
 

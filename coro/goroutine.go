@@ -2,184 +2,261 @@ package coro
 
 import (
 	"errors"
+	"iter"
 	"runtime"
 	"runtime/debug"
-	"unsafe"
 
 	"github.com/corokit/corokit/ctx"
 	"github.com/corokit/corokit/internal/gabi"
 )
 
-// goCoro is a Goroutine-engine coroutine: the body runs on a goroutine of
-// its own, and control passes between it and the resumer by the runtime's
-// coroutine handoff (gabi.CoroSwitch, what iter.Pull is built on). The
-// handles' contexts are hooks that run the engine (see handle).
+// goCoro is a Goroutine-engine coroutine. The body runs on the goroutine
+// of an iter.Pull, and control passes between it and the resumer by the
+// runtime's coroutine handoff: in assembly where it may (ctx.Handoff,
+// whose resume and yield points are the handles' contexts), else through
+// iter.Pull's own next and yield, which the contexts' hooks call. The
+// handoff's turn is the coroutine's state (see the turn constants).
 type goCoro[In, Out any] struct {
-	state state // owned by whoever runs the coroutine; a Coro is not for concurrent use
-	rc    *gabi.Coro
+	h  ctx.Handoff
+	io slots[In, Out]
 
-	in     In  // the latest Resume's argument, handed across goroutines
-	out    Out // the latest Yield's value
-	result Out
-	g      unsafe.Pointer // the coroutine's goroutine, once started
-	goid   uint64
+	next  func() (struct{}, bool) // iter.Pull's: the fallback Resume
+	stop  func()
+	yield func(struct{}) bool // the fallback Yield, from iter.Pull, once the body runs
+	// pull reaches iter.Pull's private flags, which the assembly handoff
+	// does not maintain; pullOK is false when gabi could not verify them,
+	// and then every switch goes through iter.Pull.
+	pull   gabi.Pull
+	pullOK bool
 
+	goid           uint64      // the body's goroutine, once started
 	returned       bool        // the body returned (else it panicked or called Goexit)
+	goexited       bool        // the body called runtime.Goexit
 	panicked       *PanicError // a panic in the body, for Resume or Close
 	panicValues    bool        // Resume panics with panicked.Value (WithPanicValues)
 	yieldedInClose bool
 	closeErr       error
 }
 
-// closeSignal is what a Yield panics with while Close unwinds the body.
-type closeSignal struct{}
+// A Goroutine-engine coroutine's turns (ctx.Handoff) beyond TurnSuspended
+// (suspended in Yield, or not started: Body is 0) and the body's g
+// (running; 0 between the first Resume and the body's start).
+const (
+	turnClosing  = 2 // Close is unwinding the body
+	turnFinished = 3 // the body returned, panicked or called Goexit
+	turnClosed   = 4 // closed before it finished
+)
 
-var errYieldedInClose = errors.New("coro: the body recovered from Close's unwinding and yielded again")
+var errYieldedInClose = errors.New("coro: the body yielded again while Close unwound it")
 
 // newGoroutine returns the user's handle. The body gets a second handle to
 // the same coroutine: the body's goroutine keeps that one alive, not the
 // user's, so that when the user's handle becomes unreachable a cleanup can
 // close the coroutine and its goroutine exits.
 func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *Coro[In, Out] {
-	gc := &goCoro[In, Out]{panicValues: cfg.panicValues}
+	ctx.EnableHandoff()
+	gc := &goCoro[In, Out]{panicValues: cfg.panicValues, pullOK: gabi.ProbePull() == nil}
 	outer, inner := gc.handle(), gc.handle()
-	gc.rc = gabi.NewCoro(func(*gabi.Coro) {
-		gabi.RaceAcquire(unsafe.Pointer(gc))
-		if gc.state == closed {
-			return // closed before it started
-		}
-		gc.g = gabi.G()
-		gc.goid = gabi.Goid(gc.g)
-		defer gc.bodyEnded()
-		gc.result = body(inner, gc.in)
-		gc.returned = true
-	})
+	gc.next, gc.stop = iter.Pull(iter.Seq[struct{}](func(yield func(struct{}) bool) {
+		gc.run(body, inner, yield)
+	}))
+	if gc.pullOK {
+		gc.pull = gabi.PullOf(gc.next)
+	}
+	gc.h.Init(gc.pull.Coro, gc.afterResume, gc.afterYield)
 	runtime.AddCleanup(outer, func(gc *goCoro[In, Out]) { gc.close() }, gc)
 	return outer
 }
 
-// handle makes a Coro whose contexts hook into gc. The hooks are the engine
-// itself, not calls to it: every call level between the user's code and the
-// runtime's switch adds a return that the CPU predicts from the other
-// goroutine's calls, and mispredicts. So the calls in the hooks must be
-// inlined, and the compiler inlines nothing into the closures of a
-// function that is itself inlined: hence noinline.
-//
-//go:noinline
+// handle makes a Coro whose contexts are gc's handoff points, with hooks
+// that switch through iter.Pull when the handoff leaves it to them.
 func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
-	c := &Coro[In, Out]{gor: gc}
-	c.self.SetHook(func() { // Resume: c.in holds the argument
-		if st := gc.state; st != suspended && st != created {
-			panic(gabi.Misuse("coro: Resume of a " + st.String() + " coroutine"))
-		}
-		if ctx.InRegion() {
-			gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
-		}
-		gc.state = running
-		gc.in = c.in
-		gc.switchTo()
-		if gc.state != suspended {
-			gc.finished(c)
-			return
-		}
-		c.out, c.alive = gc.out, true
-	})
-	c.parent.SetHook(func() { // Yield: c.out holds the value
-		if st := gc.state; st != running || gabi.G() != gc.g {
-			panic(gc.badYield(st))
-		}
-		gc.out = c.out
-		gc.state = suspended
-		gc.switchTo()
-		if gc.state == closing {
-			panic(closeSignal{}) // unwind the body
-		}
-		c.in = gc.in
-	})
+	c := &Coro[In, Out]{gor: gc, io: &gc.io}
+	c.self.SetHook(gc.resume)
+	c.parent.SetHook(gc.yieldHook)
+	if gc.pullOK {
+		c.self.SetResumePoint(&gc.h)
+		c.parent.SetYieldPoint(&gc.h)
+	}
 	return c
 }
 
-// switchTo hands control to the other side and returns when it hands it
-// back, telling the race detector that the two sides take turns.
-func (gc *goCoro[In, Out]) switchTo() {
-	gabi.RaceRelease(unsafe.Pointer(gc))
-	gabi.CoroSwitch(gc.rc)
-	gabi.RaceAcquire(unsafe.Pointer(gc))
+// run is the sequence iter.Pull runs on the body's goroutine.
+func (gc *goCoro[In, Out]) run(body func(*Coro[In, Out], In) Out, inner *Coro[In, Out], yield func(struct{}) bool) {
+	gc.yield = yield
+	gc.h.Start()
+	gc.goid = gabi.Goid(gabi.G())
+	defer gc.bodyEnded()
+	gc.io.out = body(inner, gc.io.in)
+	gc.returned = true
 }
 
-// bodyEnded runs deferred in the body's goroutine, last: the runtime then
-// ends the goroutine and hands control back to the resumer (or closer).
+// bodyEnded runs deferred on the body's goroutine, last; then iter.Pull
+// ends the goroutine and the runtime hands control back to the resumer
+// (or the closer).
 func (gc *goCoro[In, Out]) bodyEnded() {
 	p := recover()
-	if _, ok := p.(closeSignal); ok && gc.state == closing {
-		p = nil // Close's unwinding reached the top
-	} else if p != nil {
+	closing := gc.h.Turn() == turnClosing
+	switch {
+	case p != nil:
 		gc.panicked = &PanicError{Value: p, Stack: debug.Stack()}
+	case !gc.returned && !closing:
+		gc.goexited = true // the body's own runtime.Goexit: it ends the resumer too
 	}
-	if gc.state != closing {
-		gc.state = finished
+	if closing {
+		if gc.pullOK {
+			// Close's runtime.Goexit (see unwind): iter.Pull would carry it
+			// to the closer unless it learns that the sequence is done.
+			gc.pull.SetSeqDone()
+		}
+		return
 	}
-	gabi.RaceRelease(unsafe.Pointer(gc))
+	gc.h.SetTurn(turnFinished)
 }
 
-// finished is Resume's end when the body has returned, panicked or called
-// runtime.Goexit, which ends the resumer's goroutine too, as with iter.Pull.
-func (gc *goCoro[In, Out]) finished(c *Coro[In, Out]) {
-	var zero Out
-	c.out, c.alive = zero, false
+// resume is Resume's hook: the switch through iter.Pull, for whatever the
+// assembly handoff leaves to it, misuse included.
+func (gc *goCoro[In, Out]) resume() {
+	if gc.h.Turn() != ctx.TurnSuspended {
+		panic(gabi.Misuse("coro: Resume of a " + gc.state() + " coroutine"))
+	}
+	if ctx.InRegion() {
+		gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
+	}
+	gc.h.SetTurn(gc.h.Body())
+	gc.resumeBody()
+	gc.afterResume()
+}
+
+// resumeBody runs the body until it yields or ends, through iter.Pull.
+func (gc *goCoro[In, Out]) resumeBody() {
+	if gc.pullOK {
+		gc.pull.SetYieldNext(false) // the body is suspended, however it got there
+	}
+	gc.next()
+}
+
+// afterResume finishes a Resume once the body has handed the turn back:
+// nothing if it yielded, otherwise Resume's result, or the body's panic or
+// runtime.Goexit carried to the resumer, as through iter.Pull. The
+// handoff calls it in place of returning from Switch.
+func (gc *goCoro[In, Out]) afterResume() {
+	if gc.h.Turn() != turnFinished {
+		return
+	}
+	gc.io.alive = false
 	if p := gc.panicked; p != nil {
-		gc.panicked = nil
+		var zero Out
+		gc.io.out, gc.panicked = zero, nil
 		if gc.panicValues {
 			panic(p.Value)
 		}
 		panic(p)
 	}
-	if !gc.returned {
+	if gc.goexited {
 		runtime.Goexit()
 	}
-	c.out = gc.result
 }
 
-// badYield returns what a Yield that cannot suspend panics with, in the
-// hook, right above the user's Yield: Close's unwinding again for a body
-// that yields while Close unwinds it, or the misuse of a Yield from
-// outside the body.
-func (gc *goCoro[In, Out]) badYield(st state) any {
-	if st == closing && gabi.G() == gc.g {
-		gc.yieldedInClose = true
-		return closeSignal{}
+// yieldHook is Yield's hook.
+func (gc *goCoro[In, Out]) yieldHook() {
+	if gc.h.Turn() != uintptr(gabi.G()) {
+		panic(gc.badYield())
 	}
-	return gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + st.String() + ")")
+	gc.h.SetTurn(ctx.TurnSuspended)
+	if gc.pullOK {
+		gc.pull.SetYieldNext(true) // the body runs after a next, however it got there
+	}
+	gc.yield(struct{}{})
+	gc.afterYield()
+}
+
+// afterYield finishes a Yield once the body has the turn again: Close
+// unwinds the body from here with runtime.Goexit, which runs its deferred
+// calls and which no recover can stop. The handoff calls it in place of
+// returning from Switch.
+func (gc *goCoro[In, Out]) afterYield() {
+	if gc.h.Turn() == turnClosing {
+		runtime.Goexit()
+	}
+}
+
+// badYield handles a Yield that cannot suspend: the body yielding again
+// while Close unwinds it goes on unwinding; for a Yield from outside the
+// body it returns the misuse for the hook to panic with, right above the
+// user's Yield (see gabi.Misuse).
+func (gc *goCoro[In, Out]) badYield() string {
+	if gc.h.Turn() == turnClosing && uintptr(gabi.G()) == gc.h.Body() {
+		gc.yieldedInClose = true
+		runtime.Goexit()
+	}
+	return gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + gc.state() + ")")
+}
+
+// state names the coroutine's state for messages.
+func (gc *goCoro[In, Out]) state() string {
+	switch t := gc.h.Turn(); {
+	case t == ctx.TurnSuspended && gc.h.Body() == 0:
+		return "new"
+	case t == ctx.TurnSuspended:
+		return "suspended"
+	case t == turnClosing:
+		return "closing"
+	case t == turnFinished:
+		return "finished"
+	case t == turnClosed:
+		return "closed"
+	}
+	return "running"
+}
+
+func (gc *goCoro[In, Out]) done() bool {
+	t := gc.h.Turn()
+	return t == turnFinished || t == turnClosed
 }
 
 func (gc *goCoro[In, Out]) close() error {
-	for {
-		switch st := gc.state; st {
-		case created:
-			gc.state = closed
-			gc.switchTo() // the body never runs; its goroutine exits
-			return nil
-		case suspended:
-			gc.state = closing
-			gc.switchTo() // the pending Yield panics with closeSignal, unwinding the body
-			switch {
-			case gc.panicked != nil:
-				gc.closeErr, gc.panicked = gc.panicked, nil
-			case gc.yieldedInClose:
-				gc.closeErr = errYieldedInClose
-			}
-			gc.state = closed
-			return gc.closeErr
-		case running, closing:
-			return errors.New("coro: Close of a running coroutine")
-		default:
-			return gc.closeErr
+	switch t := gc.h.Turn(); {
+	case t == ctx.TurnSuspended && gc.h.Body() == 0:
+		gc.h.SetTurn(turnClosed)
+		gc.stop() // the body never runs; its goroutine exits
+		return nil
+	case t == ctx.TurnSuspended:
+		gc.h.SetTurn(turnClosing)
+		gc.unwind()
+		switch {
+		case gc.panicked != nil:
+			gc.closeErr, gc.panicked = gc.panicked, nil
+		case gc.yieldedInClose:
+			gc.closeErr = errYieldedInClose
 		}
+		gc.h.SetTurn(turnClosed)
+		return gc.closeErr
+	case t == turnFinished || t == turnClosed:
+		return gc.closeErr
 	}
+	return errors.New("coro: Close of a running coroutine")
+}
+
+// unwind resumes the body for Close: its pending Yield calls runtime.Goexit
+// (afterYield), its deferred calls run, and its goroutine ends.
+func (gc *goCoro[In, Out]) unwind() {
+	if gc.pullOK {
+		gc.resumeBody() // bodyEnded keeps iter.Pull from passing the Goexit on
+		return
+	}
+	// Without iter.Pull's flags, the Goexit reaches whoever called next:
+	// let that be a goroutine of its own.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		gc.next()
+	}()
+	<-done
 }
 
 func (gc *goCoro[In, Out]) stackTrace() []runtime.Frame {
-	if gc.state != suspended || gc.g == nil {
+	if gc.h.Turn() != ctx.TurnSuspended || gc.h.Body() == 0 {
 		return nil
 	}
 	if ctx.InRegion() {

@@ -14,6 +14,7 @@ import (
 // Region.
 type rawCoro[In, Out any] struct {
 	c       *Coro[In, Out]
+	io      slots[In, Out]
 	state   state // created, then finished, closed or discarded; ctx knows the rest
 	started bool
 	body    func(*Coro[In, Out], In) Out
@@ -33,7 +34,7 @@ func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config, reg *reg
 	}
 	c := &Coro[In, Out]{}
 	r := &rawCoro[In, Out]{c: c, body: body, stack: s, alloc: cfg.alloc, region: reg}
-	c.raw = r
+	c.raw, c.io = r, &r.io
 	c.self.Link = &c.parent // where the stack goes when the body returns
 	ctx.Init(&c.self, s, r.run)
 	reg.add(r)
@@ -45,8 +46,8 @@ func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config, reg *reg
 func (r *rawCoro[In, Out]) run() {
 	r.started = true
 	c := r.c
-	c.out = r.body(c, c.in)
-	c.alive = false
+	r.io.out = r.body(c, r.io.in)
+	r.io.alive = false
 	r.state = finished
 	c.self.SetHook(resumeFinished)
 	// This stack is still in use until the trampoline leaves it: the next

@@ -1,18 +1,180 @@
-// The goroutine handoff for amd64. See handoff.go.
+// The goroutine handoff for amd64: the common case of the runtime's
+// coroutine switch (runtime.coroswitch_m), done on the current stack
+// instead of on g0 after an mcall. See handoff.go, and docs/design.md for
+// why each step is there and in this order.
 
 #include "textflag.h"
 #include "go_asm.h"
 
 // func hooked()
 //
-// switchFrom jumps here for a hook context, with its registers as it
+// switchFrom jumps here for a hook context with its registers as it
 // received them: AX = from, BX = to, DX = to.hook, DI = the PC from
-// resumes at, SI = its SP, BP = its frame pointer. Tail-call the hook, a
-// Go closure, with the stack as the code that called Switch left it: it
-// returns straight there.
+// resumes at, SI = its SP, BP = its frame pointer; -8(SI) is where a CALL
+// left DI. A handoff point switches goroutines if it may; otherwise, and
+// for every other hook context, tail-call the hook.
 TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	Context_hand(BX), R8			// R8 = h
+	TESTQ	R8, R8
+	JNE	handoff
+hook:
+	// Tail-call the hook, a Go closure, with the stack as the code that
+	// called Switch left it: it returns straight there.
 	LEAQ	-8(SI), SP				// the return PC on top
 	MOVQ	(TLS), R14				// Go code expects g in R14...
 	XORPS	X15, X15				// ...and zero in X15
 	MOVQ	0(DX), AX				// DX: the closure context register
+	JMP	AX
+refuse:
+	INCQ	Handoff_fallbacks(R8)
+	JMP	hook
+
+handoff:
+	// Whose turn is it? Nothing below changes any state until the status
+	// CAS, so every refusal leaves the switch to the hook as if never tried.
+	MOVQ	(TLS), CX				// CX = gp, the goroutine that gives up the CPU
+	MOVQ	Handoff_turn(R8), R9
+	CMPQ	Context_kind(BX), $const_kindResume
+	JNE	yieldpoint
+	CMPQ	R9, $const_TurnSuspended		// resume: only while the body is suspended,
+	JNE	refuse
+	MOVQ	Handoff_body(R8), R9			// R9 = the next turn: the body's (0 until it starts),
+	LEAQ	·landResume(SB), R10			// R10 = where gp continues
+	JMP	gates
+yieldpoint:
+	CMPQ	R9, CX					// yield: only the body, while it has the turn
+	JNE	refuse
+	MOVQ	$const_TurnSuspended, R9
+	LEAQ	·landYield(SB), R10
+
+gates:
+	// Leave the switch to the runtime whenever it must see it: the tracer
+	// records every switch, a goroutine profile must record a goroutine
+	// before it runs, locked threads and synctest bubbles have bookkeeping
+	// of their own, runtime/secret erases registers, and a pinned M (a
+	// Region) must not change goroutines.
+	MOVQ	·traceGate(SB), R11
+	MOVBLZX	(R11), R11				// runtime.trace.enabled
+	MOVQ	·profileGate(SB), R13
+	MOVBLZX	(R13), R13				// runtime.goroutineProfile.active
+	ORL	R13, R11
+	MOVQ	const_gM(CX), R12			// R12 = mp
+	MOVL	const_mLocks(R12), R13
+	ORL	R13, R11
+	MOVL	const_gSecret(CX), R13
+	ORL	R13, R11
+	ORQ	const_gLockedM(CX), R11
+	ORQ	const_gBubble(CX), R11
+	MOVQ	Handoff_coro(R8), BX			// BX = c
+	ORQ	const_coroMP(BX), R11			// c was made on a locked thread
+	MOVQ	const_coroGP(BX), R14			// R14 = gnext, the goroutine blocked in c
+	TESTQ	R14, R14				// none (it exited) or gp itself: let the
+	JEQ	refuse					// runtime report it
+	CMPQ	R14, CX
+	JEQ	refuse
+	ORQ	const_gBubble(R14), R11
+	TESTQ	R11, R11
+	JNE	refuse
+
+	// Suspend gp as mcall would, but at the entry of a landing pad that
+	// returns to Switch's caller: sched.sp points at the return PC, so the
+	// stack is complete for the GC and for tracebacks, and the landing pad
+	// learns h from sched.ctxt, a register the runtime's gogo restores too.
+	// Everything is written before the status CAS: from then on the GC may
+	// scan gp.
+	MOVQ	DI, -8(SI)				// the return PC (already there after a CALL)
+	LEAQ	-8(SI), R13
+	MOVQ	R13, (const_gSched+const_gobufSP)(CX)
+	MOVQ	R10, (const_gSched+const_gobufPC)(CX)
+	MOVQ	BP, (const_gSched+const_gobufBP)(CX)
+	MOVQ	R8, (const_gSched+const_gobufCtxt)(CX)	// a saved register: a stack root, no write barrier
+	MOVB	$const_waitCoroutine, const_gWaitReason(CX)
+	MOVL	$const_gRunning, AX
+	MOVL	$const_gWaiting, R13
+	LOCK
+	CMPXCHGL	R13, const_gAtomicStatus(CX)	// gp: running -> waiting
+	JNE	busy					// a GC scan bit: the runtime waits for it
+
+	// gp waits from here on. The GC may scan it, and even shrink its stack
+	// (copy and free it) while this code still runs on it: no instruction
+	// below may touch gp's stack.
+	MOVQ	CX, R13
+	XCHGQ	R13, const_coroGP(BX)			// gp is now the goroutine blocked in c,
+	MOVQ	R13, R14				// and gnext is the one that was (the same
+							// unless two goroutines race on one Coro)
+	MOVQ	R9, Handoff_turn(R8)
+	MOVQ	R12, const_gM(R14)			// A signal handler reads g from TLS and
+	MOVQ	R14, const_mCurg(R12)			// dereferences g.m at once: gnext.m before
+	MOVQ	TLS, R13				// TLS names gnext,
+	MOVQ	R14, 0(R13)(TLS*1)
+	MOVQ	$0, const_gM(CX)			// and gp.m cleared only after.
+wake:
+	MOVL	$const_gWaiting, AX
+	MOVL	$const_gRunning, R13
+	LOCK
+	CMPXCHGL	R13, const_gAtomicStatus(R14)	// gnext: waiting -> running
+	JEQ	run
+	CMPL	AX, $const_gScanWaiting			// the GC is scanning gnext: wait, as casgstatus does
+	JNE	broken
+	PAUSE
+	JMP	wake
+run:
+	// Continue gnext as the runtime's gogo does: it may be at a landing pad,
+	// inside runtime.coroswitch (suspended by the runtime), or at its start
+	// (corostart, which takes its closure in DX).
+	XORPS	X15, X15
+	MOVQ	(const_gSched+const_gobufCtxt)(R14), DX
+	MOVQ	(const_gSched+const_gobufBP)(R14), BP
+	MOVQ	(const_gSched+const_gobufSP)(R14), SP	// now on gnext's stack
+	MOVQ	(const_gSched+const_gobufPC)(R14), BX
+	MOVQ	$0, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
+	MOVQ	$0, (const_gSched+const_gobufCtxt)(R14)	// check that a running goroutine has no ctxt
+	MOVQ	$0, (const_gSched+const_gobufBP)(R14)
+	JMP	BX
+
+busy:
+	// Undo what the status CAS would have published; gp still runs.
+	MOVQ	$0, (const_gSched+const_gobufSP)(CX)
+	MOVQ	$0, (const_gSched+const_gobufCtxt)(CX)
+	MOVQ	$0, (const_gSched+const_gobufBP)(CX)
+	JMP	refuse
+broken:
+	// gnext came out of c, so it waits in c or is being scanned there; any
+	// other status means the coroutine was used from two goroutines at once.
+	INT	$3
+
+// func landResume()
+//
+// Where a goroutine suspended by a switch to a resume point continues, by
+// the jump above or the runtime's gogo: DX = h (sched.ctxt), SP at the
+// return PC into Switch's caller. The body handing the turn back leaves it
+// TurnSuspended: return. Anything else (the body ended): afterResume runs
+// in Switch's place and returns to its caller.
+TEXT ·landResume(SB), NOSPLIT|NOFRAME, $0-0
+	CMPQ	Handoff_turn(DX), $const_TurnSuspended
+	JEQ	ret
+	MOVQ	Handoff_afterResume(DX), DX
+	MOVQ	(TLS), R14
+	XORPS	X15, X15
+	MOVQ	0(DX), AX
+	JMP	AX
+ret:
+	POPQ	AX					// a JMP, not a RET: the return stack holds
+	JMP	AX					// the other goroutine's calls
+
+// func landYield()
+//
+// The same for a goroutine suspended by a switch to a yield point (the
+// body): it returns while it holds the turn; otherwise (Close) afterYield
+// runs in Switch's place.
+TEXT ·landYield(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	(TLS), R14
+	CMPQ	Handoff_turn(DX), R14
+	JEQ	ret
+	MOVQ	Handoff_afterYield(DX), DX
+	XORPS	X15, X15
+	MOVQ	0(DX), AX
+	JMP	AX
+ret:
+	POPQ	AX					// last: the POP moves SP for what follows
 	JMP	AX

@@ -1,17 +1,185 @@
-// The goroutine handoff for arm64. See handoff.go.
+// The goroutine handoff for arm64: the common case of the runtime's
+// coroutine switch (runtime.coroswitch_m), done on the current stack
+// instead of on g0 after an mcall. See handoff.go and handoff_amd64.s;
+// docs/design.md has the reasons for each step and its order.
 
 #include "textflag.h"
 #include "go_asm.h"
 
 // func hooked()
 //
-// switchFrom jumps here for a hook context, with its registers as it
+// switchFrom jumps here for a hook context with its registers as it
 // received them: R0 = from, R1 = to, R26 = to.hook, R5 = the PC from
-// resumes at, R6 = its SP, R29 = its frame pointer. Tail-call the hook, a
-// Go closure, with the registers as the code that called Switch left
-// them: it returns straight there. g is already in R28.
+// resumes at, R6 = its SP, R29 = its frame pointer. A handoff point
+// switches goroutines if it may; otherwise, and for every other hook
+// context, tail-call the hook.
 TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Context_hand(R1), R8			// R8 = h
+	CBNZ	R8, handoff
+hook:
+	// Tail-call the hook, a Go closure, with the registers as the code
+	// that called Switch left them: it returns straight there. g is
+	// already in R28.
 	MOVD	R6, RSP
 	MOVD	R5, R30
 	MOVD	0(R26), R2
 	JMP	(R2)
+refuse:
+	MOVD	Handoff_fallbacks(R8), R2
+	ADD	$1, R2
+	MOVD	R2, Handoff_fallbacks(R8)
+	B	hook
+
+handoff:
+	// Whose turn is it? Nothing below changes any state until the status
+	// CAS, so every refusal leaves the switch to the hook as if never tried.
+	MOVD	g, R3					// R3 = gp, the goroutine that gives up the CPU
+	MOVD	Handoff_turn(R8), R9
+	MOVD	Context_kind(R1), R2
+	CMP	$const_kindResume, R2
+	BNE	yieldpoint
+	CMP	$const_TurnSuspended, R9		// resume: only while the body is suspended,
+	BNE	refuse
+	MOVD	Handoff_body(R8), R9			// R9 = the next turn: the body's (0 until it starts),
+	MOVD	$·landResume(SB), R10			// R10 = where gp continues
+	B	gates
+yieldpoint:
+	CMP	R3, R9					// yield: only the body, while it has the turn
+	BNE	refuse
+	MOVD	$const_TurnSuspended, R9
+	MOVD	$·landYield(SB), R10
+
+gates:
+	// Leave the switch to the runtime whenever it must see it (see
+	// handoff_amd64.s).
+	MOVD	·traceGate(SB), R11
+	MOVBU	(R11), R11				// runtime.trace.enabled
+	MOVD	·profileGate(SB), R13
+	MOVBU	(R13), R13				// runtime.goroutineProfile.active
+	ORR	R13, R11
+	MOVD	const_gM(R3), R12			// R12 = mp
+	MOVWU	const_mLocks(R12), R13
+	ORR	R13, R11
+	MOVWU	const_gSecret(R3), R13
+	ORR	R13, R11
+	MOVD	const_gLockedM(R3), R13
+	ORR	R13, R11
+	MOVD	const_gBubble(R3), R13
+	ORR	R13, R11
+	MOVD	Handoff_coro(R8), R7			// R7 = c
+	MOVD	const_coroMP(R7), R13			// c was made on a locked thread
+	ORR	R13, R11
+	MOVD	const_coroGP(R7), R14			// R14 = gnext, the goroutine blocked in c
+	CBZ	R14, refuse				// none (it exited) or gp itself: let the
+	CMP	R3, R14					// runtime report it
+	BEQ	refuse
+	MOVD	const_gBubble(R14), R13
+	ORR	R13, R11
+	CBNZ	R11, refuse
+
+	// Suspend gp as mcall would, but at the entry of a landing pad entered
+	// as if called from Switch's caller: the return PC in sched.lr (LR),
+	// SP as Switch's caller had it. Everything is written before the
+	// status CAS: from then on the GC may scan gp.
+	MOVD	R6, (const_gSched+const_gobufSP)(R3)
+	MOVD	R10, (const_gSched+const_gobufPC)(R3)
+	MOVD	R5, (const_gSched+const_gobufLR)(R3)
+	MOVD	R29, (const_gSched+const_gobufBP)(R3)
+	MOVD	R8, (const_gSched+const_gobufCtxt)(R3)	// a saved register: a stack root, no write barrier
+	MOVD	$const_waitCoroutine, R13
+	MOVB	R13, const_gWaitReason(R3)
+	ADD	$const_gAtomicStatus, R3, R15		// R15 = &gp.atomicstatus
+	MOVW	$const_gWaiting, R16
+casgp:
+	LDAXRW	(R15), R13				// gp: running -> waiting
+	CMPW	$const_gRunning, R13
+	BNE	busy					// a GC scan bit: the runtime waits for it
+	STLXRW	R16, (R15), R17
+	CBNZW	R17, casgp
+
+	// gp waits from here on. The GC may scan it, and even shrink its stack
+	// (copy and free it) while this code still runs on it: no instruction
+	// below may touch gp's stack.
+	ADD	$const_coroGP, R7, R15
+xchg:
+	LDAXR	(R15), R14				// gp is now the goroutine blocked in c, and
+	STLXR	R3, (R15), R17				// gnext the one that was (the same unless two
+	CBNZW	R17, xchg				// goroutines race on one Coro)
+	MOVD	R9, Handoff_turn(R8)
+	MOVD	R12, const_gM(R14)			// A signal handler reads g and dereferences
+	MOVD	R14, const_mCurg(R12)			// g.m at once: gnext.m before g is gnext,
+	MOVD	R14, g
+	MOVD	ZR, const_gM(R3)			// and gp.m cleared only after.
+	ADD	$const_gAtomicStatus, R14, R15		// R15 = &gnext.atomicstatus
+	MOVW	$const_gRunning, R16
+wake:
+	LDAXRW	(R15), R13				// gnext: waiting -> running
+	CMPW	$const_gWaiting, R13
+	BNE	scanned
+	STLXRW	R16, (R15), R17
+	CBNZW	R17, wake
+	// Continue gnext as the runtime's gogo does: at a landing pad, inside
+	// runtime.coroswitch (suspended by the runtime), or at its start
+	// (corostart: its closure in R26, and goexit in LR as its return PC).
+	MOVD	(const_gSched+const_gobufSP)(R14), R0
+	MOVD	R0, RSP					// now on gnext's stack
+	MOVD	(const_gSched+const_gobufBP)(R14), R29
+	MOVD	(const_gSched+const_gobufLR)(R14), R30
+	MOVD	(const_gSched+const_gobufCtxt)(R14), R26
+	MOVD	(const_gSched+const_gobufPC)(R14), R6
+	MOVD	ZR, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
+	MOVD	ZR, (const_gSched+const_gobufBP)(R14)	// check that a running goroutine has no ctxt
+	MOVD	ZR, (const_gSched+const_gobufLR)(R14)
+	MOVD	ZR, (const_gSched+const_gobufCtxt)(R14)
+	CMP	ZR, ZR					// as gogo: flags for a stack-split check
+	JMP	(R6)
+scanned:
+	CMPW	$const_gScanWaiting, R13		// the GC is scanning gnext: wait, as casgstatus does
+	BNE	broken
+	YIELD
+	B	wake
+
+busy:
+	// Undo what the status CAS would have published; gp still runs.
+	CLREX
+	MOVD	ZR, (const_gSched+const_gobufSP)(R3)
+	MOVD	ZR, (const_gSched+const_gobufLR)(R3)
+	MOVD	ZR, (const_gSched+const_gobufCtxt)(R3)
+	MOVD	ZR, (const_gSched+const_gobufBP)(R3)
+	B	refuse
+broken:
+	// gnext came out of c, so it waits in c or is being scanned there; any
+	// other status means the coroutine was used from two goroutines at once.
+	UNDEF
+
+// func landResume()
+//
+// Where a goroutine suspended by a switch to a resume point continues, by
+// the jump above or the runtime's gogo: R26 = h (sched.ctxt), LR = the
+// return PC into Switch's caller. While the turn is TurnSuspended (the body
+// handed it back) return; otherwise (the body ended) afterResume runs in
+// Switch's place and returns to its caller.
+TEXT ·landResume(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Handoff_turn(R26), R0
+	CMP	$const_TurnSuspended, R0
+	BNE	after
+	JMP	(R30)					// a jump, not a RET: the return stack holds the other goroutine's calls
+after:
+	MOVD	Handoff_afterResume(R26), R26
+	MOVD	0(R26), R0
+	JMP	(R0)
+
+// func landYield()
+//
+// The same for a goroutine suspended by a switch to a yield point (the
+// body): it returns while it holds the turn; otherwise (Close) afterYield
+// runs in Switch's place.
+TEXT ·landYield(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Handoff_turn(R26), R0
+	CMP	g, R0
+	BNE	after
+	JMP	(R30)
+after:
+	MOVD	Handoff_afterYield(R26), R26
+	MOVD	0(R26), R0
+	JMP	(R0)

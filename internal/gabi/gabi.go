@@ -116,21 +116,8 @@ func Misuse(msg string) string {
 	return msg
 }
 
-// Coro is the runtime's coroutine record (runtime.coro): a goroutine that
-// runs only when another hands over to it with CoroSwitch. Opaque here.
-type Coro struct{ _ [0]byte }
+//go:linkname iscgo runtime.iscgo
+var iscgo bool
 
-// NewCoro makes a goroutine that is blocked until the first CoroSwitch to
-// it, and then runs f. When f returns, the goroutine exits and control
-// goes back to the goroutine that switched to it last. This is what
-// iter.Pull is built on (the runtime marks it for that).
-//
-//go:linkname NewCoro runtime.newcoro
-func NewCoro(f func(*Coro)) *Coro
-
-// CoroSwitch blocks the calling goroutine on c and runs the goroutine that
-// was blocked on it: a direct handoff, without the scheduler. It is a
-// fatal error if the thread-lock state differs from NewCoro's caller's.
-//
-//go:linkname CoroSwitch runtime.coroswitch
-func CoroSwitch(c *Coro)
+// IsCgo reports whether the binary links cgo (runtime/cgo).
+func IsCgo() bool { return iscgo }
