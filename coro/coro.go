@@ -60,17 +60,16 @@
 //     it is "fatal error: stack size not a power of 2" (the goroutine that
 //     entered the region has ctx.RegionStackBudget more).
 //
-// These are bugs that corokit makes loud, not safe: when the runtime
-// notices one, the process ends with the fatal error quoted (a stress
-// test of about 1,400 processes found no corrupted memory). It does not
-// always notice: a lock that happens to be free, or a system call made
-// while no collection runs, may pass without an error, so a test run that
-// survives proves little. And a scheduler-visible system
-// call may hand the goroutine to another thread, on which the body runs
-// on, still inside the region, for a while after the fatal error has
-// begun. Misuse of corokit's API inside a region (resuming a finished Raw
-// coroutine, yielding from the wrong stack) is a fatal error too, rather
-// than a panic, which would be fatal anyway.
+// These are bugs that corokit makes loud, not safe: when the runtime notices
+// one, the process ends with the fatal error quoted (a stress test of about
+// 1,400 processes found no corrupted memory). It does not always notice: a
+// lock that happens to be free, or a system call made while no collection
+// runs, may pass without an error, so a test run that survives proves
+// little. And a scheduler-visible system call may hand the goroutine to
+// another thread, on which the body runs on, still inside the region, for a
+// while after the fatal error has begun. Misuse of corokit's API inside a
+// region (resuming a finished Raw coroutine, yielding from the wrong stack)
+// is a fatal error too, rather than a panic, which would be fatal anyway.
 package coro
 
 // LEAD (issue 14): the package doc's sentence "And a scheduler-visible

@@ -170,8 +170,8 @@ const MinStack = 4 << 10
 
 // Init prepares c to run entry on stack s, for the calling goroutine: only
 // it may switch to c. Init leaves c.Link as it is. The first Switch to c
-// calls entry there (tracebacks of that stack end at entry's caller, an
-// entry frame of ctx's own); when entry returns, the switch goes to c.Link.
+// calls entry there, and tracebacks of that stack end at it; when entry
+// returns, c.Link is resumed.
 //
 // Init does not allocate: s stays the caller's to free, after c is done.
 func Init(c *Context, s stackalloc.Stack, entry func()) {
