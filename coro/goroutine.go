@@ -119,7 +119,7 @@ func (gc *goCoro[In, Out]) bodyEnded() {
 // assembly handoff leaves to it, misuse included.
 func (gc *goCoro[In, Out]) resume() {
 	if gc.h.Turn() != ctx.TurnSuspended {
-		gabi.Misuse("coro: Resume of a " + gc.state() + " coroutine")
+		panic(gabi.Misuse("coro: Resume of a " + gc.state() + " coroutine"))
 	}
 	if ctx.InRegion() {
 		gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
@@ -162,7 +162,7 @@ func (gc *goCoro[In, Out]) afterResume() {
 // yieldHook is Yield's hook.
 func (gc *goCoro[In, Out]) yieldHook() {
 	if gc.h.Turn() != uintptr(gabi.G()) {
-		gc.badYield()
+		panic(gc.badYield())
 	}
 	gc.h.SetTurn(ctx.TurnSuspended)
 	if gc.pullOK {
@@ -183,14 +183,15 @@ func (gc *goCoro[In, Out]) afterYield() {
 }
 
 // badYield handles a Yield that cannot suspend: the body yielding again
-// while Close unwinds it (it goes on unwinding), or a Yield from outside
-// the body.
-func (gc *goCoro[In, Out]) badYield() {
+// while Close unwinds it goes on unwinding; for a Yield from outside the
+// body it returns the misuse for the hook to panic with, right above the
+// user's Yield (see gabi.Misuse).
+func (gc *goCoro[In, Out]) badYield() string {
 	if gc.h.Turn() == turnClosing && uintptr(gabi.G()) == gc.h.Body() {
 		gc.yieldedInClose = true
 		runtime.Goexit()
 	}
-	gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + gc.state() + ")")
+	return gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + gc.state() + ")")
 }
 
 // state names the coroutine's state for messages.

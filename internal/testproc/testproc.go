@@ -1,6 +1,8 @@
 // Package testproc runs one test of the current test binary in a child
 // process, for tests whose subject kills the process: a fatal runtime
-// error, a guard-page fault, an exhausted sysctl.
+// error, a guard-page fault, an exhausted sysctl. It also holds the other
+// helpers several packages' tests share: a GC loop, and the frames of a
+// panic.
 //
 // Under qemu-user (GOARCH=arm64 go test -exec qemu-aarch64-static) the test
 // binary cannot exec itself directly without binfmt_misc; the child is then
