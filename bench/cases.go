@@ -63,7 +63,9 @@ func Cases() []Case {
 		{Name: "continuation-raw", Group: Corokit, Prepare: prepareContinuationRaw,
 			Doc: "continuation on the Raw engine: Run + Yield(scope), inside a Region"},
 		{Name: "goroutine", Group: Corokit, Prepare: prepareGoroutine,
-			Doc: "coro Goroutine engine: Resume + Yield (the runtime coroswitch underneath)"},
+			Doc: "coro Goroutine engine: Resume + Yield, handing over between goroutines in corokit's assembly"},
+		{Name: "goroutine-fallback", Group: Corokit, Prepare: prepareGoroutineFallback,
+			Doc: "coro Goroutine engine with every switch through iter.Pull (WithRuntimeSwitch): what the fallback costs"},
 		{Name: "continuation-goroutine", Group: Corokit, Prepare: prepareContinuationGoroutine,
 			Doc: "continuation on the Goroutine engine: Run + Yield(scope)"},
 		{Name: "iterpull", Group: GoRuntime, Prepare: prepareIterPull,
@@ -149,12 +151,18 @@ func prepareContinuationGoroutine() (func(int), func()) {
 	return run, func() { c.Close() }
 }
 
-func prepareGoroutine() (func(int), func()) {
+func prepareGoroutine() (func(int), func()) { return prepareGoroutineWith() }
+
+func prepareGoroutineFallback() (func(int), func()) {
+	return prepareGoroutineWith(coro.WithRuntimeSwitch())
+}
+
+func prepareGoroutineWith(opts ...coro.Option) (func(int), func()) {
 	c := coro.New(func(c *coro.Coro[int, int], in int) int {
 		for {
 			in = c.Yield(in)
 		}
-	})
+	}, opts...)
 	run := func(n int) {
 		for i := 0; i < n; i++ {
 			c.Resume(i)

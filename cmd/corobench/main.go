@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/corokit/corokit/bench"
+	"github.com/corokit/corokit/ctx"
 	"golang.org/x/sys/unix"
 )
 
@@ -360,6 +361,11 @@ func checkWritable(path string) error {
 // the report header prints it and -json carries it.
 func setup() []string {
 	var s []string
+	if on, why := ctx.HandoffStatus(); on {
+		s = append(s, "goroutine handoff: corokit's assembly (the runtime's switch only where the runtime must see it)")
+	} else {
+		s = append(s, "goroutine handoff: every switch through iter.Pull: "+why)
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, kv := range info.Settings {
 			if kv.Key == "-race" && kv.Value == "true" {

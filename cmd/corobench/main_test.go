@@ -131,7 +131,7 @@ func TestScale(t *testing.T) {
 // Each refusal is one line on stderr, exit status 2, before anything runs.
 func TestRefusals(t *testing.T) {
 	dir := t.TempDir()
-	cases := "ctx, raw, continuation-raw, goroutine, continuation-goroutine, iterpull, chan, gosched, thread, boost-fcontext, glibc-swapcontext"
+	cases := strings.Join(namesIn(""), ", ")
 	for _, tc := range []struct {
 		args []string
 		want string // the whole line, after "corobench: "
@@ -244,7 +244,7 @@ func TestHelp(t *testing.T) {
 			"corobench help [COMMAND]\n",
 			"\n  -count n ", "\n  -time duration ", "\n  -cases regexp ", "\n  -json ", "\n  -svg file ",
 			"\nflags of corobench scale:\n", "\n  -n int ", "\n  -engine string ", "\n  -stack bytes ",
-			"\n  corokit:    ctx, raw, continuation-raw, goroutine, continuation-goroutine\n",
+			"\n  corokit:    " + strings.Join(namesIn(bench.Corokit), ", ") + "\n",
 		} {
 			assert.Contains(t, out, want, "%v", args)
 		}
@@ -317,4 +317,16 @@ func TestMain(m *testing.M) {
 		main()
 	}
 	os.Exit(m.Run())
+}
+
+// namesIn lists the known cases' names as -h and the refusals print
+// them: all of them, or one group's.
+func namesIn(group bench.Group) []string {
+	var names []string
+	for _, c := range caseNames() {
+		if group == "" || c.group == group {
+			names = append(names, c.name)
+		}
+	}
+	return names
 }
