@@ -20,10 +20,17 @@
 //
 // # Engines
 //
-// Goroutine (the default) runs each coroutine on a goroutine of its own and
-// hands control over with the runtime's coroutine switch (the one under
-// iter.Pull). It is sound for all Go code: blocking, system calls, panics,
-// growable stacks, the race detector, debuggers.
+// Goroutine (the default) runs each coroutine on a goroutine of its own
+// (an iter.Pull's) and hands control between the two goroutines with
+// corokit's assembly: what the runtime's own coroutine switch does, on the
+// current stack, at a fraction of iter.Pull's cost. It is sound for all Go
+// code: blocking, system calls, panics, growable stacks, the race
+// detector, debuggers, profilers. Whenever the runtime must see a switch
+// (the execution tracer runs, a goroutine profile is being taken, the
+// goroutine is locked to its thread, a -race build, and the other cases
+// ctx.HandoffStatus lists) the switch goes through iter.Pull instead, at
+// iter.Pull's cost; WithRuntimeSwitch asks for that always. A coroutine
+// whose handle becomes unreachable is closed, and its goroutine ends.
 //
 // Raw runs each coroutine on an mmap'd stack of fixed size (stackalloc) and
 // switches with corokit's own assembly (package ctx), only inside Region,
