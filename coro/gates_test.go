@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/corokit/corokit/coro"
 	"github.com/corokit/corokit/ctx"
@@ -183,3 +184,32 @@ func TestGateMisuseGoesToTheHook(t *testing.T) {
 	assert.PanicsWithValue(t, "coro: Yield outside the coroutine's body (the coroutine is suspended)", func() { d.Yield(1) })
 	require.Equal(t, before+1, coro.Fallbacks(d))
 }
+
+// Two goroutines switching through one coroutine at once (a data race on a
+// Coro) can leave the handoff with a goroutine to resume that is not
+// waiting in the coroutine: it throws rather than run one goroutine twice.
+// The test makes that state directly: the coroutine's waiter is a
+// goroutine that runs.
+func TestHandoffRaceIsFatal(t *testing.T) {
+	if !fastOn() {
+		t.Skip("the assembly handoff is off in this build: " + whyOff())
+	}
+	if testproc.IsChild(t) {
+		c := coro.New(echo)
+		c.Resume(0)
+		running := make(chan unsafe.Pointer)
+		go func() {
+			running <- gabi.G()
+			for {
+			}
+		}()
+		*(*unsafe.Pointer)(coro.RuntimeCoro(c)) = <-running // coro.gp
+		c.Resume(1)
+		return
+	}
+	r := testproc.Run(t)
+	require.Error(t, r.Err)
+	require.Contains(t, r.Output, "fatal error: ctx: two goroutines switched through one coroutine at once")
+}
+
+func whyOff() string { _, why := ctx.HandoffStatus(); return why }

@@ -176,6 +176,7 @@ const (
 	gobufCtxt     = gabi.OffGobufCtxt
 	gobufLR       = gabi.OffGobufLR
 	gobufBP       = gabi.OffGobufBP
+	mG0           = gabi.OffMG0
 	mCurg         = gabi.OffMCurg
 	mLocks        = gabi.OffMLocks
 	coroGP        = gabi.OffCoroGP
@@ -185,6 +186,15 @@ const (
 	gScanWaiting  = gabi.Gscanwaiting
 	waitCoroutine = gabi.WaitReasonCoroutine
 )
+
+// handoffRaced is where the assembly throws, on g0, when the goroutine it
+// was to resume was not waiting in the coroutine: two goroutines switched
+// through one coroutine at once, a data race on a Coro.
+//
+//go:nosplit
+func handoffRaced() {
+	gabi.Throw("ctx: two goroutines switched through one coroutine at once (a Coro used from two goroutines concurrently)")
+}
 
 // Implemented in assembly.
 func landResume()
