@@ -19,12 +19,26 @@ import (
 
 // Case is one way of switching.
 type Case struct {
-	Name string
-	Doc  string
+	Name  string
+	Group Group
+	Doc   string
 	// Prepare sets the case up and returns run, which performs n round
 	// trips, and done, which releases what Prepare made.
 	Prepare func() (run func(n int), done func())
 }
+
+// Group says who implements a case's switch, so that charts and tables can
+// tell corokit's own figures from the baselines around them. A case that
+// fits none of these may name a group of its own; charts draw unknown
+// groups in grey.
+type Group string
+
+const (
+	Corokit   Group = "corokit"    // corokit's engines: ctx, coro and continuation, Raw and Goroutine alike
+	GoRuntime Group = "Go runtime" // the Go runtime alone: iter.Pull, channels, the scheduler
+	OSThreads Group = "OS threads" // the kernel: threads woken through pipes
+	Cxx       Group = "C++"        // C++ baselines built with g++
+)
 
 // regionChunk bounds the round trips per Region: a region holds up the
 // garbage collector and every stop-the-world, so benchmarks keep them short.
@@ -42,15 +56,26 @@ func inRegions(n int, f func(k int)) {
 // Cases returns the cases, fastest kinds first.
 func Cases() []Case {
 	return []Case{
-		{"ctx", "bare ctx.Switch between two contexts, inside a Region", prepareCtx},
-		{"raw", "coro Raw engine: Resume + Yield, inside a Region", prepareRaw},
-		{"continuation-raw", "continuation on the Raw engine: Run + Yield(scope), inside a Region", prepareContinuationRaw},
-		{"goroutine", "coro Goroutine engine: Resume + Yield (the runtime coroswitch underneath)", prepareGoroutine},
-		{"continuation-goroutine", "continuation on the Goroutine engine: Run + Yield(scope)", prepareContinuationGoroutine},
-		{"iterpull", "bare iter.Pull: one next() (the runtime's coroutine handoff)", prepareIterPull},
-		{"chan", "unbuffered channel ping-pong between two goroutines", prepareChan},
-		{"gosched", "two goroutines alternating with runtime.Gosched under GOMAXPROCS=1", prepareGosched},
-		{"thread", "two OS threads (LockOSThread) handing a byte back and forth over pipes", prepareThread},
+		{Name: "ctx", Group: Corokit, Prepare: prepareCtx,
+			Doc: "bare ctx.Switch between two contexts, inside a Region"},
+		{Name: "raw", Group: Corokit, Prepare: prepareRaw,
+			Doc: "coro Raw engine: Resume + Yield, inside a Region"},
+		{Name: "continuation-raw", Group: Corokit, Prepare: prepareContinuationRaw,
+			Doc: "continuation on the Raw engine: Run + Yield(scope), inside a Region"},
+		{Name: "goroutine", Group: Corokit, Prepare: prepareGoroutine,
+			Doc: "coro Goroutine engine: Resume + Yield, handing over between goroutines in corokit's assembly"},
+		{Name: "goroutine-fallback", Group: Corokit, Prepare: prepareGoroutineFallback,
+			Doc: "coro Goroutine engine with every switch through iter.Pull (WithRuntimeSwitch): what the fallback costs"},
+		{Name: "continuation-goroutine", Group: Corokit, Prepare: prepareContinuationGoroutine,
+			Doc: "continuation on the Goroutine engine: Run + Yield(scope)"},
+		{Name: "iterpull", Group: GoRuntime, Prepare: prepareIterPull,
+			Doc: "bare iter.Pull: one next() (the runtime's coroutine handoff)"},
+		{Name: "chan", Group: GoRuntime, Prepare: prepareChan,
+			Doc: "unbuffered channel ping-pong between two goroutines"},
+		{Name: "gosched", Group: GoRuntime, Prepare: prepareGosched,
+			Doc: "two goroutines alternating with runtime.Gosched under GOMAXPROCS=1"},
+		{Name: "thread", Group: OSThreads, Prepare: prepareThread,
+			Doc: "two OS threads (LockOSThread) handing a byte back and forth over pipes"},
 	}
 }
 
@@ -126,12 +151,18 @@ func prepareContinuationGoroutine() (func(int), func()) {
 	return run, func() { c.Close() }
 }
 
-func prepareGoroutine() (func(int), func()) {
+func prepareGoroutine() (func(int), func()) { return prepareGoroutineWith() }
+
+func prepareGoroutineFallback() (func(int), func()) {
+	return prepareGoroutineWith(coro.WithRuntimeSwitch())
+}
+
+func prepareGoroutineWith(opts ...coro.Option) (func(int), func()) {
 	c := coro.New(func(c *coro.Coro[int, int], in int) int {
 		for {
 			in = c.Yield(in)
 		}
-	})
+	}, opts...)
 	run := func(n int) {
 		for i := 0; i < n; i++ {
 			c.Resume(i)

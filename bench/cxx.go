@@ -28,27 +28,44 @@ var CxxCases = []CxxCase{
 
 const boostHeader = "/usr/include/boost/context/detail/fcontext.hpp"
 
-// BuildCxx compiles the C++ baselines into dir with g++ -O2. It reports
-// which cases it could build and, for the others, why not.
-func BuildCxx(dir string) (binary string, available map[string]bool, missing []string, err error) {
-	gxx, err := exec.LookPath("g++")
-	if err != nil {
-		return "", nil, []string{"no g++ on PATH: C++ baselines skipped (apt-get install g++ libboost-context-dev)"}, nil
+// Missing says why c cannot be built on this machine, or returns "" if
+// it can: BuildCxx needs g++ on PATH, and Boost.Context's headers for the
+// Boost case.
+func (c CxxCase) Missing() string {
+	if _, err := exec.LookPath("g++"); err != nil {
+		return "no g++ on PATH (apt-get install g++ libboost-context-dev)"
 	}
+	if _, err := os.Stat(boostHeader); c.NeedsBoost && err != nil {
+		return "no Boost.Context headers (" + boostHeader + "; apt-get install libboost-context-dev)"
+	}
+	return ""
+}
+
+// BuildCxx compiles the C++ baselines that can be built here (see Missing)
+// into dir with g++ -O2. It reports which cases it built and, for the
+// others, why not: "NAME skipped: WHY".
+func BuildCxx(dir string) (binary string, available map[string]bool, missing []string, err error) {
+	binary = filepath.Join(dir, "baselines")
 	src := filepath.Join(dir, "baselines.cpp")
+	args := []string{"-O2", "-o", binary, src}
+	available = map[string]bool{}
+	for _, c := range CxxCases {
+		if why := c.Missing(); why != "" {
+			missing = append(missing, c.Name+" skipped: "+why)
+			continue
+		}
+		available[c.Name] = true
+		if c.NeedsBoost {
+			args = append([]string{"-DHAVE_BOOST_CONTEXT"}, append(args, "-lboost_context")...)
+		}
+	}
+	if len(available) == 0 {
+		return "", available, missing, nil
+	}
 	if err := os.WriteFile(src, cxxSource, 0o644); err != nil {
 		return "", nil, nil, err
 	}
-	binary = filepath.Join(dir, "baselines")
-	args := []string{"-O2", "-o", binary, src}
-	available = map[string]bool{"glibc-swapcontext": true}
-	if _, statErr := os.Stat(boostHeader); statErr == nil {
-		args = append([]string{"-DHAVE_BOOST_CONTEXT"}, append(args, "-lboost_context")...)
-		available["boost-fcontext"] = true
-	} else {
-		missing = append(missing, "no Boost.Context headers ("+boostHeader+"): boost-fcontext skipped (apt-get install libboost-context-dev)")
-	}
-	if out, err := exec.Command(gxx, args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command("g++", args...).CombinedOutput(); err != nil {
 		return "", nil, nil, fmt.Errorf("g++ %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return binary, available, missing, nil
@@ -57,7 +74,7 @@ func BuildCxx(dir string) (binary string, available map[string]bool, missing []s
 // External returns c as a case for Run, measured by the binary BuildCxx
 // made: one process per run, timing itself.
 func (c CxxCase) External(binary string) External {
-	return External{Name: c.Name, Doc: c.Doc, Measure: func(n int64) (ns, ticks int64, err error) {
+	return External{Name: c.Name, Group: Cxx, Doc: c.Doc, Measure: func(n int64) (ns, ticks int64, err error) {
 		samples, err := cxxRun(binary, c.Run, n, 1)
 		if err != nil {
 			return 0, 0, err

@@ -9,8 +9,9 @@ import (
 
 // Result is one case's measurement.
 type Result struct {
-	Name string `json:"name"`
-	Doc  string `json:"doc"`
+	Name  string `json:"name"`
+	Group Group  `json:"group"`
+	Doc   string `json:"doc"`
 	// NsPerRoundTrip is the median of Samples.
 	NsPerRoundTrip float64 `json:"ns_per_round_trip"`
 	// Samples holds ns per round trip, one per run.
@@ -43,8 +44,10 @@ type Options struct {
 // baselines): Measure makes n round trips and reports how long they took,
 // in nanoseconds and in time-stamp-counter ticks.
 type External struct {
-	Name, Doc string
-	Measure   func(n int64) (ns, ticks int64, err error)
+	Name    string
+	Group   Group
+	Doc     string
+	Measure func(n int64) (ns, ticks int64, err error)
 }
 
 func (o *Options) defaults() {
@@ -61,11 +64,11 @@ func (o *Options) defaults() {
 // cases compares runs taken close together, not minutes apart on a machine
 // whose speed drifts. An external case that fails is left out, with a note
 // saying why.
-//
-// Run measures on a goroutine of its own: a deferred call pending on the
-// caller's goroutine (one that the compiler could not open-code) would put
-// every ctx.Switch on its slow path (docs/design.md, section 2).
 func Run(opts Options) (results []Result, notes []string) {
+	// Run measures on a goroutine of its own: a deferred call pending on
+	// the caller's goroutine (one that the compiler could not open-code)
+	// would put every ctx.Switch on its slow path (docs/design.md,
+	// section 2).
 	done := make(chan struct{})
 	go func() {
 		results, notes = run(opts)
@@ -114,7 +117,7 @@ func run(opts Options) (results []Result, notes []string) {
 			return time.Since(start), nil
 		}, 100, 1<<30, opts.Duration)
 		sizes[i] = int(n)
-		out[i] = Result{Name: c.Name, Doc: c.Doc}
+		out[i] = Result{Name: c.Name, Group: c.Group, Doc: c.Doc}
 	}
 	extSizes := make([]int64, len(ext))
 	extOut := make([]Result, len(ext))
@@ -124,7 +127,7 @@ func run(opts Options) (results []Result, notes []string) {
 			ns, _, err := e.Measure(n)
 			return time.Duration(ns), err
 		}, 10_000, 1<<32, opts.Duration)
-		extOut[i] = Result{Name: e.Name, Doc: e.Doc}
+		extOut[i] = Result{Name: e.Name, Group: e.Group, Doc: e.Doc}
 	}
 	all := len(cases) + len(ext)
 	for k := 0; k < opts.Count; k++ {

@@ -7,15 +7,17 @@
 // continuation's Scope; then Run returns. The next Run resumes the body
 // where it yielded.
 //
-//	scope := continuation.NewScope("generator")
-//	c := continuation.New(scope, func() {
-//		for i := 0; ; i++ {
-//			value = i
+//	scope := continuation.NewScope("squares")
+//	var value int
+//	gen := continuation.New(scope, func() {
+//		for i := 1; i <= 4; i++ {
+//			value = i * i
 //			continuation.Yield(scope) // back to whoever called Run
 //		}
 //	})
-//	c.Run() // value == 0
-//	c.Run() // value == 1
+//	for gen.Run(); !gen.IsDone(); gen.Run() {
+//		fmt.Print(value, " ") // 1 4 9 16
+//	}
 //
 // Yield is static: it suspends the innermost mounted continuation of the
 // given scope, and with it every continuation mounted inside that one, so
@@ -36,11 +38,11 @@
 // # Cost
 //
 // A Run and a Yield cost little more than a coroutine's Resume and Yield on
-// the same engine when the continuation yields to its own scope and, on the
-// Goroutine engine, is the outermost one on the goroutine that runs it:
-// both then switch from assembly, without calling Go code. The first Run,
-// yields through inner continuations, pinned yields, and on Raw the first
-// Yield after Current or Pin in the body take a slower way through Go.
+// the same engine (cmd/corobench's continuation cases measure them) when
+// the continuation yields to its own scope and, on the Goroutine engine, is
+// the outermost one on the goroutine that runs it. The first Run, yields
+// through inner continuations, pinned yields, and on Raw the first Yield
+// after Current or Pin in the body take a slower way.
 package continuation
 
 import (
@@ -95,12 +97,15 @@ func (r PinnedReason) String() string {
 	return fmt.Sprintf("PinnedReason(%d)", uint8(r))
 }
 
-// Continuation is a suspendable body bound to a scope. It is the only
-// holder of its coroutine's handle: when it becomes unreachable while
-// suspended, package coro closes the coroutine (Goroutine engine), so a
-// forgotten continuation leaks no goroutine. The body sees only the cont
-// record, which points back here only while mounted (see cont.handle).
+// Continuation is a suspendable body bound to a scope. When a suspended
+// Goroutine-engine continuation becomes unreachable, its coroutine is
+// closed (coro.Coro.Close), so a forgotten continuation leaks no
+// goroutine.
 type Continuation struct {
+	// It is the only holder of its coroutine's handle, so that it can
+	// become unreachable while suspended and coro's cleanup closes the
+	// coroutine. The body sees only the cont record, which points back
+	// here only while mounted (see cont.handle).
 	*cont
 	co  *coro.Coro[struct{}, *cont] // yields the continuation it yields to
 	run func(ctx.Caller)            // Run's hook: c.runHook
@@ -156,7 +161,7 @@ type cont struct {
 // engine (Goroutine by default; Raw only inside coro.Region).
 func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 	if scope == nil || body == nil {
-		panic("continuation: New with a nil scope or body")
+		panic(gabi.Misuse("continuation: New with a nil scope or body"))
 	}
 	k := &cont{scope: scope}
 	opts = append(opts[:len(opts):len(opts)], coro.WithPanicValues()) // Run's panic is the body's
@@ -204,19 +209,19 @@ func (c *Continuation) IsDone() bool { return c.co.Done() }
 // Run mounts c on the calling goroutine and runs it until it yields to its
 // scope or its body returns. Run of a done or mounted continuation panics.
 // A panic in the body comes out of Run with the original value (Goroutine
-// engine; on Raw a panic is fatal), and c is then done.
-//
-// Run and Yield are inlined into their callers, so that no frame of theirs
-// stays between the caller and the switch: it would return across stacks,
-// which the CPU mispredicts. Each is one call into assembly (fast.go)
-// that switches at once in the common case, a continuation that yields to
-// its own scope (on the Goroutine engine, the outermost one on Run's
-// goroutine), and otherwise is a ctx.Call of a hook that does
-// the work and then, where it can, has Call switch on behalf of Run's or
-// Yield's caller (ctx.Caller.Redirect): on the Raw engine always, on the
-// Goroutine engine for an outermost Run and a Yield to the innermost
-// continuation.
+// engine; on Raw a panic is fatal), and c is then done. The package
+// documentation says what a Run costs.
 func (c *Continuation) Run() {
+	// Run and Yield are inlined into their callers, so that no frame of
+	// theirs stays between the caller and the switch: it would return
+	// across stacks, which the CPU mispredicts. Each is one call into
+	// assembly (fast.go) that switches at once in the common case, a
+	// continuation that yields to its own scope (on the Goroutine engine,
+	// the outermost one on Run's goroutine), and otherwise is a ctx.Call
+	// of a hook that does the work and then, where it can, has Call switch
+	// on behalf of Run's or Yield's caller (ctx.Caller.Redirect): on the
+	// Raw engine always, on the Goroutine engine for an outermost Run and
+	// a Yield to the innermost continuation (docs/design.md, section 6).
 	run(c, nil, nil, 0)
 	runtime.KeepAlive(c) // while goMounted, only cont.user points to it
 }
@@ -231,10 +236,10 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 	return func(caller ctx.Caller) {
 		car := carrierFor(gabi.G())
 		if c.co.Done() {
-			panic("continuation: Run of a done continuation of scope " + k.scope.name)
+			panic(gabi.Misuse("continuation: Run of a done continuation of scope " + k.scope.name))
 		}
 		if k.isMounted() {
-			panic("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted")
+			panic(gabi.Misuse("continuation: Run of a continuation of scope " + k.scope.name + " that is already mounted"))
 		}
 		if !k.goEngine && k.car == nil {
 			k.car = car // once, before mount publishes k: see cont.car
@@ -349,7 +354,7 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 				caller.SetResult(k.pinned(ForeignGoroutine))
 				return
 			}
-			panic("continuation: no continuation of scope " + s.name + " is mounted")
+			panic(gabi.Misuse("continuation: no continuation of scope " + s.name + " is mounted"))
 		}
 		goroutineEngine := false
 		for k := inner; ; k = k.parent {
@@ -364,8 +369,8 @@ func (s *Scope) yieldHook() func(ctx.Caller) {
 		}
 		switch {
 		case !inner.goEngine && goroutineEngine:
-			gabi.Misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
-				"a Goroutine-engine continuation cannot be suspended inside one")
+			panic(gabi.Misuse("continuation: Yield to scope " + s.name + " from a Raw continuation, through a Region: " +
+				"a Goroutine-engine continuation cannot be suspended inside one"))
 		case !inner.goEngine:
 			inner.yieldRaw(caller, target, car)
 		case gabi.LockedToThread(g):
@@ -405,7 +410,7 @@ func (c *Continuation) OnPinned(fn func(reason PinnedReason)) { c.onPinned = fn 
 
 func (k *cont) pinned(reason PinnedReason) bool {
 	if k.onPinned == nil {
-		panic(fmt.Sprintf("continuation: Yield to scope %s is pinned: %s", k.scope.name, reason))
+		panic(gabi.Misuse(fmt.Sprintf("continuation: Yield to scope %s is pinned: %s", k.scope.name, reason)))
 	}
 	k.onPinned(reason)
 	return false
@@ -413,22 +418,24 @@ func (k *cont) pinned(reason PinnedReason) bool {
 
 // Pin enters a critical section of the innermost mounted continuation: a
 // Yield through it is pinned until the matching Unpin.
-func Pin() { innermost("Pin").pins++ }
+func Pin() {
+	k := innermostOn(gabi.G())
+	if k == nil {
+		panic(gabi.Misuse("continuation: Pin outside a mounted continuation"))
+	}
+	k.pins++
+}
 
 // Unpin leaves the critical section that Pin entered.
 func Unpin() {
-	c := innermost("Unpin")
-	if c.pins == 0 {
-		panic("continuation: Unpin without Pin")
+	k := innermostOn(gabi.G())
+	switch {
+	case k == nil:
+		panic(gabi.Misuse("continuation: Unpin outside a mounted continuation"))
+	case k.pins == 0:
+		panic(gabi.Misuse("continuation: Unpin without Pin"))
 	}
-	c.pins--
-}
-
-func innermost(op string) *cont {
-	if k := innermostOn(gabi.G()); k != nil {
-		return k
-	}
-	panic("continuation: " + op + " outside a mounted continuation")
+	k.pins--
 }
 
 // Current returns the innermost continuation of scope mounted on the

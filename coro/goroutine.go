@@ -64,16 +64,48 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *C
 		gc.pull = gabi.PullOf(gc.next)
 	}
 	gc.h.Init(gc.pull.Coro, gc.afterResume, gc.afterYield)
+	gc.h.SetSlow(cfg.runtimeSwitch)
 	runtime.AddCleanup(outer, func(gc *goCoro[In, Out]) { gc.close() }, gc)
 	return outer
 }
 
 // handle makes a Coro whose contexts are gc's handoff points, with hooks
 // that switch through iter.Pull when the handoff leaves it to them.
+//
+// The hooks do their work in place rather than call a method: every frame
+// between Resume's caller and the runtime's switch returns across
+// goroutines, which the CPU mispredicts, and iter.Pull's next already adds
+// one. (The compiler inlines nothing into the closures of a function that
+// is itself inlined: hence noinline.)
+//
+//go:noinline
 func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 	c := &Coro[In, Out]{gor: gc, io: &gc.io}
-	c.self.SetHook(gc.resume)
-	c.parent.SetHook(gc.yieldHook)
+	c.self.SetHook(func() { // Resume, whatever the assembly leaves to it, misuse included
+		if gc.h.Turn() != ctx.TurnSuspended {
+			panic(gabi.Misuse("coro: Resume of a " + gc.state() + " coroutine"))
+		}
+		if ctx.InRegion() {
+			gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
+		}
+		gc.h.SetTurn(gc.h.Body())
+		if gc.pullOK {
+			gc.pull.SetYieldNext(false) // the body is suspended, however it got there
+		}
+		gc.next()
+		gc.afterResume()
+	})
+	c.parent.SetHook(func() { // Yield, likewise
+		if gc.h.Turn() != uintptr(gabi.G()) {
+			panic(gc.badYield())
+		}
+		gc.h.SetTurn(ctx.TurnSuspended)
+		if gc.pullOK {
+			gc.pull.SetYieldNext(true) // the body runs after a next, however it got there
+		}
+		gc.yield(struct{}{})
+		gc.afterYield()
+	})
 	if gc.pullOK {
 		c.self.SetResumePoint(&gc.h)
 		c.parent.SetYieldPoint(&gc.h)
@@ -114,20 +146,6 @@ func (gc *goCoro[In, Out]) bodyEnded() {
 	gc.h.SetTurn(turnFinished)
 }
 
-// resume is Resume's hook: the switch through iter.Pull, for whatever the
-// assembly handoff leaves to it, misuse included.
-func (gc *goCoro[In, Out]) resume() {
-	if gc.h.Turn() != ctx.TurnSuspended {
-		gabi.Misuse("coro: Resume of a " + gc.state() + " coroutine")
-	}
-	if ctx.InRegion() {
-		gabi.Throw("coro: Resume of a Goroutine-engine coroutine inside a Region: the switch parks the pinned goroutine")
-	}
-	gc.h.SetTurn(gc.h.Body())
-	gc.resumeBody()
-	gc.afterResume()
-}
-
 // resumeBody runs the body until it yields or ends, through iter.Pull.
 func (gc *goCoro[In, Out]) resumeBody() {
 	if gc.pullOK {
@@ -158,19 +176,6 @@ func (gc *goCoro[In, Out]) afterResume() {
 	}
 }
 
-// yieldHook is Yield's hook.
-func (gc *goCoro[In, Out]) yieldHook() {
-	if gc.h.Turn() != uintptr(gabi.G()) {
-		gc.badYield()
-	}
-	gc.h.SetTurn(ctx.TurnSuspended)
-	if gc.pullOK {
-		gc.pull.SetYieldNext(true) // the body runs after a next, however it got there
-	}
-	gc.yield(struct{}{})
-	gc.afterYield()
-}
-
 // afterYield finishes a Yield once the body has the turn again: Close
 // unwinds the body from here with runtime.Goexit, which runs its deferred
 // calls and which no recover can stop. The handoff calls it in place of
@@ -182,14 +187,15 @@ func (gc *goCoro[In, Out]) afterYield() {
 }
 
 // badYield handles a Yield that cannot suspend: the body yielding again
-// while Close unwinds it (it goes on unwinding), or a Yield from outside
-// the body.
-func (gc *goCoro[In, Out]) badYield() {
+// while Close unwinds it goes on unwinding; for a Yield from outside the
+// body it returns the misuse for the hook to panic with, right above the
+// user's Yield (see gabi.Misuse).
+func (gc *goCoro[In, Out]) badYield() string {
 	if gc.h.Turn() == turnClosing && uintptr(gabi.G()) == gc.h.Body() {
 		gc.yieldedInClose = true
 		runtime.Goexit()
 	}
-	gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + gc.state() + ")")
+	return gabi.Misuse("coro: Yield outside the coroutine's body (the coroutine is " + gc.state() + ")")
 }
 
 // state names the coroutine's state for messages.

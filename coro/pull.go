@@ -21,7 +21,7 @@ func Pull[T any](seq iter.Seq[T], opts ...Option) (next func() (T, bool), stop f
 	c := New(func(c *Coro[struct{}, T], _ struct{}) T {
 		seq(func(v T) bool {
 			if stopping {
-				gabi.Misuse("coro.Pull: the sequence called yield again after it returned false")
+				panic(gabi.Misuse("coro.Pull: the sequence called yield again after it returned false"))
 			}
 			c.Yield(v)
 			return !stopping
@@ -50,7 +50,7 @@ func Pull[T any](seq iter.Seq[T], opts ...Option) (next func() (T, bool), stop f
 		}
 		stopping = true
 		if _, alive := c.Resume(struct{}{}); alive {
-			gabi.Misuse("coro.Pull: the sequence kept going after yield returned false")
+			panic(gabi.Misuse("coro.Pull: the sequence kept going after yield returned false"))
 		}
 	}
 	return next, stop

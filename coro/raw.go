@@ -24,16 +24,13 @@ type rawCoro[In, Out any] struct {
 	index   int // in region.live
 }
 
-func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *Coro[In, Out] {
-	reg := currentRegion()
-	if reg == nil {
-		gabi.Misuse("coro: New with the Raw engine outside coro.Region: raw coroutines run only in a pinned region, " +
-			"where the garbage collector cannot scan one stack of the goroutine while another is live")
-	}
+// newRaw makes a Raw coroutine in reg. New reports its error, a stack
+// the allocator could not give, as a misuse.
+func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config, reg *region) (*Coro[In, Out], error) {
 	reg.freeDead()
 	s, err := cfg.alloc.Alloc(cfg.stackSize)
 	if err != nil {
-		gabi.Misuse("coro: no stack for a Raw coroutine: " + err.Error())
+		return nil, err
 	}
 	c := &Coro[In, Out]{}
 	r := &rawCoro[In, Out]{c: c, body: body, stack: s, alloc: cfg.alloc, region: reg}
@@ -41,7 +38,7 @@ func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *Coro[In
 	c.self.Link = &c.parent // where the stack goes when the body returns
 	ctx.Init(&c.self, s, r.run)
 	reg.add(r)
-	return c
+	return c, nil
 }
 
 // run is the coroutine's entry function, on its own stack. When it
@@ -58,11 +55,12 @@ func (r *rawCoro[In, Out]) run() {
 	r.region.dead = append(r.region.dead, r)
 }
 
-var (
-	resumeFinished  = func() { gabi.Misuse("coro: Resume of a finished coroutine") }
-	resumeClosed    = func() { gabi.Misuse("coro: Resume of a closed coroutine") }
-	resumeDiscarded = func() { gabi.Misuse("coro: Resume of a Raw coroutine whose Region has ended") }
-)
+// The hooks of Raw coroutines that can no longer run. Resume calls them in
+// place of its switch, so that they are the top frame above Resume in the
+// trace of the misuse.
+func resumeFinished()  { panic(gabi.Misuse("coro: Resume of a finished coroutine")) }
+func resumeClosed()    { panic(gabi.Misuse("coro: Resume of a closed coroutine")) }
+func resumeDiscarded() { panic(gabi.Misuse("coro: Resume of a Raw coroutine whose Region has ended")) }
 
 // release frees the stack (no code may run on it any more) and makes
 // Resume report why the coroutine cannot run.

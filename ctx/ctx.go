@@ -1,26 +1,25 @@
 // Package ctx switches execution between machine stacks inside one
-// goroutine: the lowest layer of corokit, written in assembly for amd64
-// (ctx_amd64.s) and arm64 (ctx_arm64.s).
+// goroutine: the lowest layer of corokit, in assembly for amd64 and arm64.
+// Most users want package coro, which builds coroutines on it.
 //
-// A Context records where a stack was left: the machine registers Go code
-// keeps live across a call (SP, PC and the frame pointer; Go's internal ABI
-// has no callee-saved registers) and the goroutine fields that describe the
-// stack to the runtime (g.stack, g.stackguard0, g._defer, g._panic).
-// Switch(from, to) saves the running stack into from and resumes to.
+// Init prepares a Context to run a function on a stack from package
+// stackalloc, and Switch(from, to) saves the running stack in from and
+// resumes to. A Context carries what the runtime must know of the stack
+// that runs (its bounds, its deferred calls), so that tracebacks, signal
+// handlers and defer work on every stack.
 //
-// Go code may run on a foreign stack only under the rules of a pinned
-// region (Region): the runtime scans and moves exactly one stack per
-// goroutine, and a region makes sure it never looks while a goroutine has
-// two. Switch checks that it runs inside one and otherwise stops the
-// process with a fatal error. docs/design.md gives the reasons, each with
-// the test that shows it.
+// Code may run on a second stack only inside Region, which pins the
+// goroutine to its thread: the garbage collector scans one stack per
+// goroutine, and cannot scan a pinned one at all. Region's documentation
+// says what code inside a region must not do. Switch checks that it runs
+// inside one, and what else would corrupt memory in silence, and
+// otherwise ends the process with a fatal error naming the problem.
+// docs/design.md gives the reasons, each with the test that shows it.
 //
-// Call runs a Go function that may turn the call into a switch made by its
-// caller (Caller.Redirect), so that layers above (coro, continuation) can
-// decide in Go whether and where to switch, and still leave no frame of
-// their own between the caller and the switch.
-//
-// Most users want package coro, which builds coroutines on this.
+// Call lets a function decide in Go whether and where to switch and have
+// its caller make the switch (Caller.Redirect), so that code built on
+// Switch (packages coro and continuation) adds no frame of its own
+// between the caller and the switch.
 package ctx
 
 import (
@@ -31,32 +30,34 @@ import (
 	"github.com/corokit/corokit/stackalloc"
 )
 
-// Context is a suspended (or running) execution context: a gobuf-like
-// record. Its zero value is ready to be passed as Switch's from: it then
-// receives the state of the stack that calls Switch.
-//
-//	offset  field   amd64        arm64
-//	 0      sp      SP           RSP       where the stack was left
-//	 8      pc      return PC    LR        where execution resumes
-//	16      bp      BP           R29       frame pointer: the unwinding chain
-//	24      lo      g.stack.lo             the stack's bounds, for the runtime
-//	32      hi      g.stack.hi
-//	40      owner   g                      the goroutine the context belongs to
-//	48      ready   1 while suspended      Switch only enters a suspended context
-//	56      hook    func run instead of switching (see SetHook)
-//	64      deferp  g._defer               the stack's defer chain while suspended
-//	72      panicp  g._panic               its panic chain while suspended
-//	80      entry   func run by a context made by Init
-//	88      Link    context to resume when entry returns
-//
-// g.stackguard0 is derived (lo plus the runtime's StackGuard) unless the
-// scheduler has stored a preemption request there, which Switch keeps.
-// g.stktopsp is not switched: inside a region it holds a sentinel for the
-// whole region (see Region).
+// Context is a suspended (or running) execution context. Its zero value is
+// ready to be passed as Switch's from: it then receives the state of the
+// stack that calls Switch.
 //
 // A Context must stay reachable (from the heap or a goroutine stack, never
 // only from a foreign stack) for as long as it may be resumed.
 type Context struct {
+	// The layout, which ctx_*.s reads through go_asm.h (docs/design.md,
+	// section 1):
+	//
+	//	offset  field   amd64        arm64
+	//	 0      sp      SP           RSP       where the stack was left
+	//	 8      pc      return PC    LR        where execution resumes
+	//	16      bp      BP           R29       frame pointer: the unwinding chain
+	//	24      lo      g.stack.lo             the stack's bounds, for the runtime
+	//	32      hi      g.stack.hi
+	//	40      owner   g                      the goroutine the context belongs to
+	//	48      ready   1 while suspended      Switch only enters a suspended context
+	//	56      hook    func run instead of switching (see SetHook)
+	//	64      deferp  g._defer               the stack's defer chain while suspended
+	//	72      panicp  g._panic               its panic chain while suspended
+	//	80      entry   func run by a context made by Init
+	//	88      Link    context to resume when entry returns
+	//
+	// g.stackguard0 is derived (lo plus the runtime's StackGuard) unless
+	// the scheduler has stored a preemption request there, which Switch
+	// keeps. g.stktopsp is not switched: inside a region it holds a
+	// sentinel for the whole region (see Region).
 	sp, pc, bp uintptr
 	lo, hi     uintptr
 	owner      uintptr        // g that saved or initialized it; 0: never
@@ -78,10 +79,11 @@ type Context struct {
 // Switch saves the calling stack's state in from and resumes to. It
 // returns when some later Switch resumes from.
 //
-// The switch itself is a CALL into Switch and a JMP out of it: no RET goes
-// back across stacks, so the return-address predictor is not trained on
-// the wrong stack. Callers that inline their wrapper around Switch (as
-// coro's Resume and Yield do) switch with one call.
+// Call it from a function the compiler inlines into its caller, as coro's
+// Resume and Yield are: a call level left between the code that switches
+// and the switch costs more than the switch itself (one on each side
+// tripled a round trip on the development machine: docs/design.md,
+// section 6).
 //
 // If to has a hook (SetHook), Switch calls it on the calling stack instead
 // and returns when it returns; from is left as it was, and no region is
@@ -108,8 +110,8 @@ type Caller struct {
 // Call calls fn on the calling stack, as a plain call would, but lets fn
 // turn the call into a switch made by Call's caller (Caller.Redirect): when
 // the caller resumes, it resumes right after Call, with no frame of fn's
-// or Call's in between. Each such frame would add a return that the CPU
-// predicts from the other stack's calls, and mispredicts (docs/design.md).
+// or Call's in between, which would make every later switch slower (see
+// Switch).
 //
 // Call returns true, or what fn set with SetResult if fn did not redirect.
 func Call(fn func(c Caller)) bool { return call(fn, nil, nil, 0) }
@@ -128,16 +130,18 @@ const (
 	callerLive = 0x5ca1ab1e_c0ffee01
 )
 
-// check panics unless c's call is in progress.
-func (c Caller) check() {
-	if c.frame == nil || *(*uintptr)(unsafe.Add(c.frame, callerLv)) != callerLive {
-		panic("ctx: a Caller used outside the function Call runs")
-	}
+// live reports whether c's call is in progress.
+func (c Caller) live() bool {
+	return c.frame != nil && *(*uintptr)(unsafe.Add(c.frame, callerLv)) == callerLive
 }
+
+const deadCaller = "ctx: a Caller used outside the function Call runs"
 
 // SetResult sets what Call returns if fn returns without Redirect.
 func (c Caller) SetResult(ok bool) {
-	c.check()
+	if !c.live() {
+		panic(gabi.Misuse(deadCaller))
+	}
 	*(*bool)(unsafe.Add(c.frame, callerOK)) = ok
 }
 
@@ -149,9 +153,11 @@ func (c Caller) SetResult(ok bool) {
 // before the switch. Redirect's switch checks what Switch checks, in the
 // same way.
 func (c Caller) Redirect(from, to *Context) {
-	c.check()
-	if to == nil || from == nil && to.hook == nil {
-		panic("ctx: Redirect with a nil Context")
+	switch {
+	case !c.live():
+		panic(gabi.Misuse(deadCaller))
+	case to == nil || from == nil && to.hook == nil:
+		panic(gabi.Misuse("ctx: Redirect with a nil Context"))
 	}
 	*(**Context)(unsafe.Add(c.frame, callerFrom)) = from
 	*(**Context)(unsafe.Add(c.frame, callerTo)) = to
@@ -163,18 +169,17 @@ func (c Caller) Redirect(from, to *Context) {
 const MinStack = 4 << 10
 
 // Init prepares c to run entry on stack s, for the calling goroutine: only
-// it may switch to c. Init leaves c.Link as it is. The first Switch to c calls
-// entry there, through an entry frame (the trampoline) that the runtime's
-// unwinder treats as the top of the stack, as it treats goexit. When entry
-// returns, the trampoline switches to c.Link.
+// it may switch to c. Init leaves c.Link as it is. The first Switch to c
+// calls entry there, and tracebacks of that stack end at it; when entry
+// returns, c.Link is resumed.
 //
 // Init does not allocate: s stays the caller's to free, after c is done.
 func Init(c *Context, s stackalloc.Stack, entry func()) {
 	if entry == nil {
-		panic("ctx: Init with a nil entry function")
+		panic(gabi.Misuse("ctx: Init with a nil entry function"))
 	}
 	if s.IsZero() || s.Size() < MinStack {
-		panic(fmt.Sprintf("ctx: Init with a %d-byte stack; want at least %d (ctx.MinStack)", s.Size(), MinStack))
+		panic(gabi.Misuse(fmt.Sprintf("ctx: Init with a %d-byte stack; want at least %d (ctx.MinStack)", s.Size(), MinStack)))
 	}
 	top := s.Hi &^ 15
 	// The trampoline starts as if called, with SP at a return-address slot.
@@ -197,11 +202,8 @@ func Init(c *Context, s stackalloc.Stack, entry func()) {
 
 // SetHook makes c a hook context, or with fn nil an ordinary one again.
 // Switch(from, c) on a hook context calls fn on the calling stack instead of
-// switching, and returns when fn returns.
-//
-// Hooks let one inlined call site route to either a real switch or to Go
-// code: package coro gives its Goroutine engine hook contexts, and turns a
-// finished coroutine's context into a hook that reports the misuse.
+// switching, and returns when fn returns; it needs no Region. Hooks let one
+// call site switch stacks for some targets and run Go code for others.
 func (c *Context) SetHook(fn func()) { c.hook = fn }
 
 // Move makes dst hold the suspended state that src holds: a Switch to dst
@@ -211,7 +213,7 @@ func (c *Context) SetHook(fn func()) { c.hook = fn }
 // it to suspend several stacks with one switch.
 func Move(dst, src *Context) {
 	if src.ready != 1 || src.hook != nil || src.owner != uintptr(gabi.G()) {
-		panic("ctx: Move from a context that is not suspended on this goroutine")
+		panic(gabi.Misuse("ctx: Move from a context that is not suspended on this goroutine"))
 	}
 	dst.sp, dst.pc, dst.bp = src.sp, src.pc, src.bp
 	dst.lo, dst.hi, dst.owner = src.lo, src.hi, src.owner
@@ -224,8 +226,8 @@ func Move(dst, src *Context) {
 // Init, and not resumed since.
 func (c *Context) Suspended() bool { return c.ready == 1 && c.hook == nil }
 
-// Stack returns the bounds of the stack c runs on, as g.stack holds them
-// while c runs. For a context that has never been saved or initialized
+// Stack returns the bounds of the stack c runs on, as the runtime sees
+// them while c runs. For a context that has never been saved or initialized
 // both are zero.
 func (c *Context) Stack() (lo, hi uintptr) { return c.lo, c.hi }
 

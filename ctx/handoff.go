@@ -42,6 +42,7 @@ type Handoff struct {
 	afterResume func()
 	afterYield  func()
 	fallbacks   uintptr // switches left to the hook (read by tests)
+	slow        uintptr // non-zero: leave every switch to the hook (SetSlow)
 }
 
 // Turns with a meaning to Handoff itself.
@@ -76,6 +77,15 @@ func (h *Handoff) Body() uintptr { return h.body }
 func (h *Handoff) Start() {
 	h.body = uintptr(gabi.G())
 	h.turn = h.body
+}
+
+// SetSlow makes every switch to h's points go to the hook, or with slow
+// false lets them switch in assembly again where they may.
+func (h *Handoff) SetSlow(slow bool) {
+	h.slow = 0
+	if slow {
+		h.slow = 1
+	}
 }
 
 // Fallbacks reports how many switches to h's points went to the hook
@@ -166,6 +176,7 @@ const (
 	gobufCtxt     = gabi.OffGobufCtxt
 	gobufLR       = gabi.OffGobufLR
 	gobufBP       = gabi.OffGobufBP
+	mG0           = gabi.OffMG0
 	mCurg         = gabi.OffMCurg
 	mLocks        = gabi.OffMLocks
 	coroGP        = gabi.OffCoroGP
@@ -175,6 +186,15 @@ const (
 	gScanWaiting  = gabi.Gscanwaiting
 	waitCoroutine = gabi.WaitReasonCoroutine
 )
+
+// handoffRaced is where the assembly throws, on g0, when the goroutine it
+// was to resume was not waiting in the coroutine: two goroutines switched
+// through one coroutine at once, a data race on a Coro.
+//
+//go:nosplit
+func handoffRaced() {
+	gabi.Throw("ctx: two goroutines switched through one coroutine at once (a Coro used from two goroutines concurrently)")
+}
 
 // Implemented in assembly.
 func landResume()

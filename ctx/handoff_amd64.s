@@ -65,6 +65,7 @@ gates:
 	ORL	R13, R11
 	ORQ	const_gLockedM(CX), R11
 	ORQ	const_gBubble(CX), R11
+	ORQ	Handoff_slow(R8), R11			// the owner wants the runtime's switch
 	MOVQ	Handoff_coro(R8), BX			// BX = c
 	ORQ	const_coroMP(BX), R11			// c was made on a locked thread
 	MOVQ	const_coroGP(BX), R14			// R14 = gnext, the goroutine blocked in c
@@ -82,8 +83,7 @@ gates:
 	// learns h from sched.ctxt, a register the runtime's gogo restores too.
 	// Everything is written before the status CAS: from then on the GC may
 	// scan gp.
-	MOVQ	DI, -8(SI)				// the return PC (already there after a CALL)
-	LEAQ	-8(SI), R13
+	LEAQ	-8(SI), R13				// where the CALL to Switch left the return PC
 	MOVQ	R13, (const_gSched+const_gobufSP)(CX)
 	MOVQ	R10, (const_gSched+const_gobufPC)(CX)
 	MOVQ	BP, (const_gSched+const_gobufBP)(CX)
@@ -98,10 +98,8 @@ gates:
 	// gp waits from here on. The GC may scan it, and even shrink its stack
 	// (copy and free it) while this code still runs on it: no instruction
 	// below may touch gp's stack.
-	MOVQ	CX, R13
-	XCHGQ	R13, const_coroGP(BX)			// gp is now the goroutine blocked in c,
-	MOVQ	R13, R14				// and gnext is the one that was (the same
-							// unless two goroutines race on one Coro)
+	MOVQ	CX, const_coroGP(BX)			// gp is now the goroutine blocked in c: only the
+							// goroutine with the turn touches c.gp
 	MOVQ	R9, Handoff_turn(R8)
 	MOVQ	R12, const_gM(R14)			// A signal handler reads g from TLS and
 	MOVQ	R14, const_mCurg(R12)			// dereferences g.m at once: gnext.m before
@@ -115,7 +113,7 @@ wake:
 	CMPXCHGL	R13, const_gAtomicStatus(R14)	// gnext: waiting -> running
 	JEQ	run
 	CMPL	AX, $const_gScanWaiting			// the GC is scanning gnext: wait, as casgstatus does
-	JNE	broken
+	JNE	raced
 	PAUSE
 	JMP	wake
 run:
@@ -130,6 +128,25 @@ run:
 	MOVQ	$0, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
 	MOVQ	$0, (const_gSched+const_gobufCtxt)(R14)	// check that a running goroutine has no ctxt
 	MOVQ	$0, (const_gSched+const_gobufBP)(R14)
+	// gnext waits at a landing pad (suspended by this code) or in the
+	// runtime. At a landing pad whose check this switch has just made true,
+	// do what it would: return to its Switch's caller, one jump fewer.
+	LEAQ	·landResume(SB), SI
+	CMPQ	BX, SI
+	JNE	yielded
+	CMPQ	R9, $const_TurnSuspended
+	JEQ	direct
+	JMP	BX
+yielded:
+	LEAQ	·landYield(SB), SI
+	CMPQ	BX, SI
+	JNE	far
+	CMPQ	R9, R14
+	JEQ	direct
+far:
+	JMP	BX
+direct:
+	POPQ	BX					// the return PC into Switch's caller
 	JMP	BX
 
 busy:
@@ -138,10 +155,16 @@ busy:
 	MOVQ	$0, (const_gSched+const_gobufCtxt)(CX)
 	MOVQ	$0, (const_gSched+const_gobufBP)(CX)
 	JMP	refuse
-broken:
-	// gnext came out of c, so it waits in c or is being scanned there; any
-	// other status means the coroutine was used from two goroutines at once.
-	INT	$3
+raced:
+	// gnext came out of c, so it waits there or is being scanned; any other
+	// status means two goroutines switched through c at once. Neither
+	// stack can be trusted: throw on the thread's g0 stack.
+	MOVQ	const_mG0(R12), R14
+	MOVQ	TLS, R13
+	MOVQ	R14, 0(R13)(TLS*1)
+	MOVQ	(const_gSched+const_gobufSP)(R14), SP
+	CALL	·handoffRaced(SB)
+	INT	$3					// unreachable: handoffRaced throws
 
 // func landResume()
 //

@@ -66,6 +66,8 @@ gates:
 	ORR	R13, R11
 	MOVD	const_gBubble(R3), R13
 	ORR	R13, R11
+	MOVD	Handoff_slow(R8), R13			// the owner wants the runtime's switch
+	ORR	R13, R11
 	MOVD	Handoff_coro(R8), R7			// R7 = c
 	MOVD	const_coroMP(R7), R13			// c was made on a locked thread
 	ORR	R13, R11
@@ -100,11 +102,8 @@ casgp:
 	// gp waits from here on. The GC may scan it, and even shrink its stack
 	// (copy and free it) while this code still runs on it: no instruction
 	// below may touch gp's stack.
-	ADD	$const_coroGP, R7, R15
-xchg:
-	LDAXR	(R15), R14				// gp is now the goroutine blocked in c, and
-	STLXR	R3, (R15), R17				// gnext the one that was (the same unless two
-	CBNZW	R17, xchg				// goroutines race on one Coro)
+	MOVD	R3, const_coroGP(R7)			// gp is now the goroutine blocked in c: only the
+							// goroutine with the turn touches c.gp
 	MOVD	R9, Handoff_turn(R8)
 	MOVD	R12, const_gM(R14)			// A signal handler reads g and dereferences
 	MOVD	R14, const_mCurg(R12)			// g.m at once: gnext.m before g is gnext,
@@ -131,11 +130,29 @@ wake:
 	MOVD	ZR, (const_gSched+const_gobufBP)(R14)	// check that a running goroutine has no ctxt
 	MOVD	ZR, (const_gSched+const_gobufLR)(R14)
 	MOVD	ZR, (const_gSched+const_gobufCtxt)(R14)
+	// gnext waits at a landing pad (suspended by this code) or in the
+	// runtime. At a landing pad whose check this switch has just made true,
+	// do what it would: return to its Switch's caller, one jump fewer.
+	MOVD	$·landResume(SB), R0
+	CMP	R0, R6
+	BNE	yielded
+	CMP	$const_TurnSuspended, R9
+	BEQ	direct
+	B	far
+yielded:
+	MOVD	$·landYield(SB), R0
+	CMP	R0, R6
+	BNE	far
+	CMP	R9, R14
+	BEQ	direct
+far:
 	CMP	ZR, ZR					// as gogo: flags for a stack-split check
 	JMP	(R6)
+direct:
+	JMP	(R30)					// the return PC into Switch's caller
 scanned:
 	CMPW	$const_gScanWaiting, R13		// the GC is scanning gnext: wait, as casgstatus does
-	BNE	broken
+	BNE	raced
 	YIELD
 	B	wake
 
@@ -147,10 +164,15 @@ busy:
 	MOVD	ZR, (const_gSched+const_gobufCtxt)(R3)
 	MOVD	ZR, (const_gSched+const_gobufBP)(R3)
 	B	refuse
-broken:
-	// gnext came out of c, so it waits in c or is being scanned there; any
-	// other status means the coroutine was used from two goroutines at once.
-	UNDEF
+raced:
+	// gnext came out of c, so it waits there or is being scanned; any other
+	// status means two goroutines switched through c at once. Neither
+	// stack can be trusted: throw on the thread's g0 stack.
+	MOVD	const_mG0(R12), g
+	MOVD	(const_gSched+const_gobufSP)(g), R0
+	MOVD	R0, RSP
+	CALL	·handoffRaced(SB)
+	UNDEF						// unreachable: handoffRaced throws
 
 // func landResume()
 //

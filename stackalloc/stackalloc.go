@@ -1,36 +1,30 @@
 // Package stackalloc hands out machine stacks for coroutines: fixed-size
-// ranges of mmap'd memory, each with a guard region below it.
+// ranges of mmap'd memory, each with a guard region below it. Package coro
+// takes its Raw coroutines' stacks from Default; ctx.Init takes any.
 //
-// Stacks are carved out of large reservations (MAP_NORESERVE|MAP_STACK), so
-// a million stacks cost a few hundred mappings, not a million. The guard
-// below each stack is installed once, when its slot is first carved:
+// A stack costs address space for its full size, and memory only for the
+// pages its coroutine touches. Stacks are carved out of large reservations,
+// so a million of them cost a few hundred memory mappings, not a million,
+// with the default guard mode. The guard below each stack is installed
+// once, when its slot is first used:
 //
 //	GuardAuto      MADV_GUARD_INSTALL (Linux 6.13+): no new mappings;
 //	               falls back to mprotect where the kernel lacks it.
-//	GuardMprotect  mprotect(PROT_NONE): splits the reservation, costing two
-//	               mappings per stack against vm.max_map_count.
+//	GuardMprotect  mprotect(PROT_NONE): two mappings per stack, against
+//	               the vm.max_map_count sysctl (65530 by default).
 //	GuardNone      no guard at all.
 //
-// A slot, low addresses first:
-//
-//	slot                     Lo                                Hi      slot end
-//	| guard (PROT_NONE-like) | usable stack, grows down  <--  | 64 B   |
-//
-// Hi-Lo is never a power of two (the top 64 bytes are kept out of it): the
-// Go runtime must never believe it can grow or free one of these stacks,
-// and a stack size that is not a power of two turns any attempt into the
-// deterministic "fatal error: stack size not a power of 2" (see
-// docs/design.md).
+// A coroutine that overflows its stack ends the process with "fatal error:
+// stack size not a power of 2" (docs/design.md, section 5): a stack cannot
+// grow. A frame larger than the guard region can skip over it.
 //
 // Freed stacks go to a bounded per-size pool and keep their pages; beyond
-// the pool their pages are returned to the kernel (MADV_DONTNEED) and the
-// slot is kept for reuse. Reservations are never unmapped.
+// the pool their pages are returned to the kernel and the slot is kept for
+// reuse. Address space, once reserved, is never given back.
 //
-// The allocator makes only raw system calls and guards its state with a
-// spin lock held while pinned, the way the runtime's own locks work: it
-// never parks the calling goroutine and never enters the scheduler, so it
-// may be called inside a pinned region (see package coro), where parking
-// and scheduler-visible system calls are fatal.
+// The allocator never parks the calling goroutine nor enters the scheduler,
+// so it may be called inside a pinned region (see package coro), where
+// parking and scheduler-visible system calls are fatal.
 package stackalloc
 
 import (
@@ -65,6 +59,21 @@ func (m GuardMode) String() string {
 	}
 	return fmt.Sprintf("GuardMode(%d)", uint8(m))
 }
+
+// The allocator's internals (docs/design.md, section 5). Stacks are carved
+// out of large reservations (MAP_NORESERVE|MAP_STACK). A slot, low
+// addresses first:
+//
+//	slot                     Lo                                Hi      slot end
+//	| guard (PROT_NONE-like) | usable stack, grows down  <--  | 64 B   |
+//
+// Hi-Lo is never a power of two (the top 64 bytes are kept out of it): the
+// Go runtime must never believe it can grow or free one of these stacks,
+// and a stack size that is not a power of two turns any attempt into the
+// deterministic "fatal error: stack size not a power of 2". Freed pages go
+// back with MADV_DONTNEED. The allocator makes only raw system calls and
+// guards its state with a spin lock held while pinned, the way the
+// runtime's own locks work.
 
 // guardMadvise is what GuardAuto resolves to where MADV_GUARD_INSTALL works.
 const guardMadvise GuardMode = 3
@@ -111,7 +120,7 @@ type config struct {
 // WithGuard selects the guard mode (default GuardAuto).
 func WithGuard(m GuardMode) Option {
 	if m > GuardNone {
-		panic(fmt.Sprintf("stackalloc: WithGuard(%d): unknown guard mode", m))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithGuard(%d): unknown guard mode", m)))
 	}
 	return func(c *config) { c.guard = m }
 }
@@ -120,7 +129,7 @@ func WithGuard(m GuardMode) Option {
 // (default one page). A frame larger than the guard can skip over it.
 func WithGuardSize(bytes int) Option {
 	if bytes <= 0 || bytes > MaxSize {
-		panic(fmt.Sprintf("stackalloc: WithGuardSize(%d): want 1 to %d bytes", bytes, MaxSize))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithGuardSize(%d): want 1 to %d bytes", bytes, MaxSize)))
 	}
 	return func(c *config) { c.guardSize = roundUp(uintptr(bytes), pageSize) }
 }
@@ -130,7 +139,7 @@ func WithGuardSize(bytes int) Option {
 // to the kernel.
 func WithPoolSize(stacks int) Option {
 	if stacks < 0 {
-		panic(fmt.Sprintf("stackalloc: WithPoolSize(%d): negative", stacks))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithPoolSize(%d): negative", stacks)))
 	}
 	return func(c *config) { c.poolSize = stacks }
 }
@@ -139,7 +148,7 @@ func WithPoolSize(stacks int) Option {
 // stacks are carved from (default 64 MiB; at least one stack).
 func WithReservation(bytes int) Option {
 	if bytes <= 0 {
-		panic(fmt.Sprintf("stackalloc: WithReservation(%d): not positive", bytes))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: WithReservation(%d): not positive", bytes)))
 	}
 	return func(c *config) { c.reservation = uintptr(bytes) }
 }
@@ -286,16 +295,16 @@ func (a *Allocator) installGuard(base uintptr) error {
 func (a *Allocator) Free(s Stack) {
 	c := s.class
 	if c == nil {
-		panic("stackalloc: Free of the zero Stack")
+		panic(gabi.Misuse("stackalloc: Free of the zero Stack"))
 	}
 	if c.a != a {
-		panic("stackalloc: Free of a stack that belongs to another Allocator")
+		panic(gabi.Misuse("stackalloc: Free of a stack that belongs to another Allocator"))
 	}
 	a.mu.lock()
 	freed := a.release(c, s.index)
 	a.mu.unlock() // before panicking: a panic while pinned is fatal
 	if !freed {
-		panic(fmt.Sprintf("stackalloc: Free of stack [%#x, %#x) that is not allocated (freed twice?)", s.Lo, s.Hi))
+		panic(gabi.Misuse(fmt.Sprintf("stackalloc: Free of stack [%#x, %#x) that is not allocated (freed twice?)", s.Lo, s.Hi)))
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // ratio against the first report.
 func compare(w io.Writer, paths []string) error {
 	if len(paths) < 2 {
-		return fmt.Errorf("compare needs two or more reports made with corobench -json")
+		return badInput("compare needs two or more reports made with corobench -json (see corobench help compare)")
 	}
 	var reports []*Report
 	for _, p := range paths {

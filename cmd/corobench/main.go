@@ -4,7 +4,8 @@
 //	corobench [-count N] [-time D] [-cases REGEXP] [-json] [-svg FILE]
 //	corobench compare A.json B.json ...
 //	corobench disasm
-//	corobench scale [-n N] [-engine raw|goroutine|all] [-stack BYTES]
+//	corobench scale [-n N] [-engine raw|goroutine|parked|all] [-stack BYTES]
+//	corobench help [COMMAND]
 //
 // The default run measures every case -count times and prints a table:
 // the median ns per round trip (one switch there and one back), the spread,
@@ -14,95 +15,301 @@
 // same as one JSON document (see Report) for collecting machines; compare
 // puts such documents side by side. disasm prints the switch as this binary
 // holds it. scale measures the memory of many suspended coroutines.
+//
+// Every flag is checked before anything runs: bad input ends corobench
+// with one line on stderr and exit status 2.
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/corokit/corokit/bench"
+	"github.com/corokit/corokit/ctx"
 	"golang.org/x/sys/unix"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "corobench:", err)
-		}
-		os.Exit(2)
-	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// run runs corobench and returns its exit status: 0; 2 after one line on
+// stderr for bad input; 1 after one line for a failure during the run.
+func run(args []string, stdout, stderr io.Writer) int {
+	err := dispatch(args, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "corobench:", err)
+	var bad usageError
+	if errors.As(err, &bad) {
+		return 2
+	}
+	return 1
+}
+
+// usageError is bad input: a flag, an argument or a document corobench
+// refuses before (or instead of) measuring anything.
+type usageError struct{ error }
+
+func badInput(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "compare":
+			if len(args) == 2 && isHelp(args[1]) {
+				return usage(stdout, "compare")
+			}
 			return compare(stdout, args[1:])
 		case "disasm":
+			if len(args) == 2 && isHelp(args[1]) {
+				return usage(stdout, "disasm")
+			}
 			if len(args) > 1 {
-				return fmt.Errorf("disasm takes no arguments")
+				return badInput("disasm takes no arguments (see corobench help disasm)")
 			}
 			return disasm(stdout)
 		case "scale":
 			return scaleCmd(args[1:], stdout, stderr)
+		case "help":
+			if len(args) > 2 {
+				return badInput("help takes at most one command (see corobench help)")
+			}
+			return usage(stdout, append(args[1:], "")[0])
 		}
 	}
-	fs := newFlagSet("corobench", stderr)
-	count := fs.Int("count", 5, "runs per case")
-	dur := fs.Duration("time", 100*time.Millisecond, "length of one run")
-	cases := fs.String("cases", "", "run only the cases matching this regular expression")
-	asJSON := fs.Bool("json", false, "write one JSON document instead of the table")
-	svg := fs.String("svg", "", "also draw the results as an SVG bar chart in this file")
+	return measure(args, stdout, stderr)
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// mainOptions are the flags of the default command.
+type mainOptions struct {
+	count  int
+	dur    time.Duration
+	cases  string
+	asJSON bool
+	svg    string
+}
+
+func (o *mainOptions) flags() *flag.FlagSet {
+	fs := newFlagSet("corobench")
+	fs.IntVar(&o.count, "count", 5, "`n` runs per case, interleaved: each round runs every case once")
+	o.dur = 100 * time.Millisecond
+	fs.Var((*durationFlag)(&o.dur), "time", "`duration` of one run, 1ms or more")
+	fs.StringVar(&o.cases, "cases", "", "run only the cases matching this `regexp` (see cases below)")
+	fs.BoolVar(&o.asJSON, "json", false, "write one JSON document instead of the table")
+	fs.StringVar(&o.svg, "svg", "", "also draw the results as an SVG bar chart in this `file`")
+	return fs
+}
+
+// durationFlag is flag's Duration with time.ParseDuration's own error,
+// which names the problem, where flag's says only "parse error".
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err == nil {
+		*d = durationFlag(v)
+	}
+	return err
+}
+
+// command describes a command for the usage text.
+type command struct {
+	name, args, summary string
+	flags               func() *flag.FlagSet // nil: the command has none
+}
+
+var commands = []command{
+	{"", "[-count N] [-time D] [-cases REGEXP] [-json] [-svg FILE]",
+		"measure every case, interleaved, and print a table (or a JSON document, and an SVG chart)",
+		func() *flag.FlagSet { return new(mainOptions).flags() }},
+	{"compare", "A.json B.json ...",
+		"put reports made with -json side by side, each case's ratio against the first report", nil},
+	{"disasm", "",
+		"print ctx's switch and continuation's fast paths as this binary holds them", nil},
+	{"scale", "[-n N] [-engine raw|goroutine|parked|all] [-stack BYTES]",
+		"measure the memory of n suspended coroutines, each engine in a fresh process",
+		func() *flag.FlagSet { return new(scaleOptions).flags() }},
+	{"help", "[COMMAND]", "print this text, or one command's", nil},
+}
+
+// usage prints the usage of one command, or of all with name "".
+func usage(w io.Writer, name string) error {
+	if name != "" {
+		for _, c := range commands {
+			if c.name == name && name != "help" {
+				fmt.Fprintf(w, "usage: corobench %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
+				printFlags(w, c)
+				return nil
+			}
+		}
+		return badInput("help %s: no such command (commands: compare, disasm, scale)", name)
+	}
+	fmt.Fprint(w, "corobench reports what a context switch costs on this machine, for every way\nGo (and C++) can switch.\n\nusage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  corobench %s\n        %s\n", strings.Join(strings.Fields(c.name+" "+c.args), " "), c.summary)
+	}
+	for _, c := range commands {
+		printFlags(w, c)
+	}
+	// The cases, by who implements them.
+	var groups []bench.Group
+	byGroup := map[bench.Group][]string{}
+	for _, c := range caseNames() {
+		if byGroup[c.group] == nil {
+			groups = append(groups, c.group)
+		}
+		byGroup[c.group] = append(byGroup[c.group], c.name)
+	}
+	fmt.Fprint(w, "\ncases (-cases), by who implements them (README.md says what each measures):\n")
+	for _, g := range groups {
+		fmt.Fprintf(w, "  %-11s %s\n", string(g)+":", strings.Join(byGroup[g], ", "))
+	}
+	return nil
+}
+
+func printFlags(w io.Writer, c command) {
+	if c.flags == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nflags of %s:\n", strings.TrimSpace("corobench "+c.name))
+	c.flags().VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			return // internal (scale -one)
+		}
+		name, text := flag.UnquoteUsage(f)
+		if name != "" {
+			name = " " + name
+		}
+		fmt.Fprintf(w, "  -%-16s %s", f.Name+name, text)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+func upperFirst(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// caseName is a case corobench knows, Go or C++.
+type caseName struct {
+	name  string
+	group bench.Group
+	cxx   *bench.CxxCase
+}
+
+func caseNames() []caseName {
+	var names []caseName
+	for _, c := range bench.Cases() {
+		names = append(names, caseName{name: c.Name, group: c.Group})
+	}
+	for i, c := range bench.CxxCases {
+		names = append(names, caseName{name: c.Name, group: bench.Cxx, cxx: &bench.CxxCases[i]})
+	}
+	return names
+}
+
+// selectCases checks -cases against the known cases: it must select at
+// least one that can run here. It reports whether the selection includes
+// a C++ case that can be built, and notes for the selected ones that
+// cannot.
+func selectCases(expr string, match *regexp.Regexp) (cxx bool, notes []string, err error) {
+	var all, cannot []string
+	goCases := 0
+	for _, c := range caseNames() {
+		all = append(all, c.name)
+		if match != nil && !match.MatchString(c.name) {
+			continue
+		}
+		switch {
+		case c.cxx == nil:
+			goCases++
+		case c.cxx.Missing() == "":
+			cxx = true
+		default:
+			cannot = append(cannot, c.name+": "+c.cxx.Missing())
+			notes = append(notes, c.name+" skipped: "+c.cxx.Missing())
+		}
+	}
+	switch {
+	case goCases > 0 || cxx:
+		return cxx, notes, nil
+	case len(cannot) > 0:
+		return false, nil, badInput("-cases %q selects only C++ baselines that cannot run here: %s", expr, strings.Join(cannot, "; "))
+	}
+	return false, nil, badInput("-cases %q matches no case (cases: %s)", expr, strings.Join(all, ", "))
+}
+
+// measure is the default command: the report.
+func measure(args []string, stdout, stderr io.Writer) error {
+	var o mainOptions
+	fs := o.flags()
 	if err := parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usage(stdout, "")
+		}
 		return err
 	}
-	if *count < 1 {
-		return fmt.Errorf("-count %d: want 1 or more", *count)
+	if o.count < 1 {
+		return badInput("-count %d: want 1 or more", o.count)
+	}
+	if o.dur < time.Millisecond {
+		return badInput("-time %v: want 1ms or more", o.dur)
 	}
 	var match *regexp.Regexp
-	if *cases != "" {
+	if o.cases != "" {
 		var err error
-		if match, err = regexp.Compile(*cases); err != nil {
-			return fmt.Errorf("-cases: %v", err)
+		if match, err = regexp.Compile(o.cases); err != nil {
+			return badInput("-cases: %v", err)
 		}
 	}
-	var svgFile *os.File
-	if *svg != "" {
-		var err error
-		if svgFile, err = os.Create(*svg); err != nil {
+	wantCxx, cxxMissing, err := selectCases(o.cases, match)
+	if err != nil {
+		return err
+	}
+	if o.svg != "" {
+		if err := checkWritable(o.svg); err != nil {
 			return err
 		}
-		defer svgFile.Close()
 	}
 
-	rep := &Report{CPU: readCPU(), Go: runtime.Version(), OS: readOS(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Count: *count, When: time.Now().UTC(), TSCHz: bench.TSCHz(50 * time.Millisecond)}
+	cpu, cpuNotes := readCPU()
+	rep := &Report{CPU: cpu, Go: runtime.Version(), OS: readOS(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Count: o.count, When: time.Now().UTC(), TSCHz: bench.TSCHz(50 * time.Millisecond), Setup: setup()}
+	rep.Notes = append(rep.Notes, cpuNotes...)
+	rep.Notes = append(rep.Notes, cxxMissing...) // the selected C++ cases that cannot run
 	bar := &progress{w: stderr, on: isTerminal(stderr)}
-	opts := bench.Options{Count: *count, Duration: *dur, Match: match}
+	opts := bench.Options{Count: o.count, Duration: o.dur, Match: match}
 	opts.Progress = func(_, cases, _ int, name string) {
-		bar.total = cases * *count // Run knows how many cases matched
+		bar.total = cases * o.count // Run knows how many cases matched
 		bar.step(name)
 	}
 	// The C++ baselines run in the same rounds as the Go cases, so that a
 	// ratio against them compares runs taken close together too. They are
 	// built only if the run includes one.
-	if cxxWanted(match) {
+	if wantCxx {
 		cxxDir, err := os.MkdirTemp("", "corobench-cxx")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(cxxDir)
-		binary, available, missing, err := bench.BuildCxx(cxxDir)
-		rep.Notes = append(rep.Notes, missing...)
+		binary, available, _, err := bench.BuildCxx(cxxDir) // what it cannot build, selectCases has noted
 		if err != nil {
 			rep.Notes = append(rep.Notes, "C++ baselines skipped: "+err.Error())
 		}
@@ -116,15 +323,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rep.Cases, notes = bench.Run(opts)
 	rep.Notes = append(rep.Notes, notes...)
 	bar.finish()
-	if len(rep.Cases) == 0 {
-		return fmt.Errorf("-cases %q matches no case", *cases)
+	if len(rep.Cases) == 0 { // only C++ cases, and they failed: the notes say why
+		return fmt.Errorf("-cases %q: no case could run: %s", o.cases, strings.Join(rep.Notes, "; "))
 	}
-	if svgFile != nil {
-		if err := rep.writeSVG(svgFile); err != nil {
+	if o.svg != "" {
+		// Written only now that there is something to draw: a run that
+		// fails leaves no empty file behind.
+		if err := os.WriteFile(o.svg, rep.svg(), 0o644); err != nil {
 			return err
 		}
 	}
-	if *asJSON {
+	if o.asJSON {
 		return rep.writeJSON(stdout)
 	}
 	rep.writeHeader(stdout)
@@ -132,97 +341,59 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// cxxWanted reports whether match selects any C++ baseline.
-func cxxWanted(match *regexp.Regexp) bool {
-	for _, c := range bench.CxxCases {
-		if match == nil || match.MatchString(c.Name) {
-			return true
-		}
+// checkWritable refuses an output path that cannot be written, before a
+// run spends its time.
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return badInput("-svg %s: a directory", path)
 	}
-	return false
-}
-
-func scaleCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("corobench scale", stderr)
-	n := fs.Int("n", 100_000, "coroutines to hold suspended at once")
-	engine := fs.String("engine", "all", "raw, goroutine, parked (goroutines blocked on a channel) or all")
-	stack := fs.Int("stack", 16<<10, "usable stack bytes of each raw coroutine")
-	one := fs.Bool("one", false, "measure one engine in this process and print it as JSON (used by -engine all)")
-	if err := parse(fs, args); err != nil {
-		return err
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return badInput("-svg %s: no directory %s", path, dir)
 	}
-	if *n < 1 {
-		return fmt.Errorf("-n %d: want 1 or more", *n)
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return badInput("-svg %s: cannot write in %s: %v", path, dir, err)
 	}
-	measure := map[string]func() scaleResult{
-		"raw":       func() scaleResult { return scaleRaw(*n, *stack) },
-		"goroutine": func() scaleResult { return scaleGoroutine(*n) },
-		"parked":    func() scaleResult { return scaleParked(*n) },
-	}
-	engines := []string{*engine}
-	if *engine == "all" {
-		engines = []string{"raw", "goroutine", "parked"}
-	} else if measure[*engine] == nil {
-		return fmt.Errorf("-engine %q: want raw, goroutine, parked or all", *engine)
-	}
-	if *one {
-		return json.NewEncoder(stdout).Encode(measure[*engine]())
-	}
-	// Each measurement runs in a fresh process: memory freed by one would
-	// otherwise be reused by the next and hide its cost.
-	var rs []scaleResult
-	for _, e := range engines {
-		r, err := scaleInChild(e, *n, *stack)
-		if err != nil {
-			return err
-		}
-		rs = append(rs, r)
-	}
-	printScale(stdout, rs)
 	return nil
 }
 
-func scaleInChild(engine string, n, stack int) (scaleResult, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return scaleResult{}, err
+// setup lists what about this run changes the figures beyond the machine:
+// the report header prints it and -json carries it.
+func setup() []string {
+	var s []string
+	if on, why := ctx.HandoffStatus(); on {
+		s = append(s, "goroutine handoff: corokit's assembly (the runtime's switch only where the runtime must see it)")
+	} else {
+		s = append(s, "goroutine handoff: every switch through iter.Pull: "+why)
 	}
-	args := []string{exe, "scale", "-one", "-engine", engine, "-n", strconv.Itoa(n), "-stack", strconv.Itoa(stack)}
-	if w := os.Getenv("COROKIT_EXEC_WRAPPER"); w != "" { // an emulator, as in the arm64 tests
-		args = append([]string{w}, args...)
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, kv := range info.Settings {
+			if kv.Key == "-race" && kv.Value == "true" {
+				s = append(s, "built with -race: every case pays for the race detector's instrumentation")
+			}
+		}
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return scaleResult{}, fmt.Errorf("scale -engine %s: %v", engine, err)
-	}
-	var r scaleResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		return scaleResult{}, fmt.Errorf("scale -engine %s: %v", engine, err)
-	}
-	return r, nil
+	return s
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported in one line by main
-	fs.Usage = func() {}     // flag calls it on every error; -h is handled in parse
+	fs.SetOutput(io.Discard) // errors are reported in one line by run
+	fs.Usage = func() {}     // flag calls it on every error; -h is handled by the caller
 	return fs
 }
 
+// parse parses args, which must all be flags. It returns flag.ErrHelp for
+// -h and a one-line usageError for anything wrong.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(os.Stderr, "usage of %s:\n", fs.Name())
-			fs.SetOutput(os.Stderr)
-			fs.PrintDefaults()
 			return err
 		}
-		return fmt.Errorf("%v (see %s -h)", err, fs.Name())
+		return badInput("%v (see %s -h)", err, fs.Name())
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see %s -h)", fs.Arg(0), fs.Name())
+		return badInput("unexpected argument %q (see %s -h)", fs.Arg(0), fs.Name())
 	}
 	return nil
 }

@@ -102,14 +102,18 @@ func ProcUnpin()
 //go:linkname Throw runtime.throw
 func Throw(msg string)
 
-// Misuse reports a misuse of corokit's API: a panic with msg, or inside a
-// pinned region, where a panic is fatal anyway (and less clear), a fatal
-// error with the same message.
-func Misuse(msg string) {
+// Misuse reports a misuse of corokit's API. Inside a pinned region, where
+// a panic is fatal anyway (and less clear: "panic holding locks"), it
+// throws msg at once. Elsewhere it returns msg for the API function to
+// panic with, so that the user's trace starts at the call they got wrong,
+// not in this package:
+//
+//	panic(gabi.Misuse("coro: ..."))
+func Misuse(msg string) string {
 	if InRegion() {
 		Throw(msg)
 	}
-	panic(msg)
+	return msg
 }
 
 //go:linkname iscgo runtime.iscgo

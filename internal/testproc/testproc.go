@@ -1,6 +1,8 @@
 // Package testproc runs one test of the current test binary in a child
 // process, for tests whose subject kills the process: a fatal runtime
-// error, a guard-page fault, an exhausted sysctl.
+// error, a guard-page fault, an exhausted sysctl. It also holds the other
+// helpers several packages' tests share: a GC loop, and the frames of a
+// panic.
 //
 // Under qemu-user (GOARCH=arm64 go test -exec qemu-aarch64-static) the test
 // binary cannot exec itself directly without binfmt_misc; the child is then
@@ -82,4 +84,21 @@ func qemuArch() string {
 		return "aarch64"
 	}
 	return runtime.GOARCH
+}
+
+// Emulated reports whether the tests run under an emulator (the arm64 run
+// under qemu-user sets COROKIT_EXEC_WRAPPER), where everything takes ten
+// to fifty times longer: tortures scale their rounds down by Scale.
+func Emulated() bool { return os.Getenv("COROKIT_EXEC_WRAPPER") != "" }
+
+// Scale returns n, or n/20 under an emulator and n/10 in a -race build
+// (at least 1): the tortures' rounds.
+func Scale(n int) int {
+	switch {
+	case Emulated():
+		return max(1, n/20)
+	case RaceEnabled:
+		return max(1, n/10)
+	}
+	return n
 }

@@ -1,0 +1,16 @@
+package coro
+
+import "unsafe"
+
+// SetRuntimeSwitch makes every later switch of a Goroutine-engine
+// coroutine go through iter.Pull (on) or through corokit's assembly where
+// it may (off), as WithRuntimeSwitch does from the start.
+func SetRuntimeSwitch[In, Out any](c *Coro[In, Out], on bool) { c.gor.h.SetSlow(on) }
+
+// Fallbacks reports how many switches of a Goroutine-engine coroutine went
+// through iter.Pull rather than through corokit's assembly.
+func Fallbacks[In, Out any](c *Coro[In, Out]) int { return int(c.gor.h.Fallbacks()) }
+
+// RuntimeCoro returns the *runtime.coro a Goroutine-engine coroutine
+// switches through.
+func RuntimeCoro[In, Out any](c *Coro[In, Out]) unsafe.Pointer { return c.gor.pull.Coro }
