@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/corokit/corokit/coro"
-	"github.com/corokit/corokit/examples/luacoro"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
@@ -102,8 +100,8 @@ func TestAgainstLua54(t *testing.T) {
 }
 
 // runFile runs a Lua file with luacoro and returns what it printed. The
-// Raw engine runs it inside a Region, loaded beforehand (reading a file
-// there is a system call the Region forbids).
+// file is loaded before a Raw engine's Region (reading a file there is a
+// system call the Region forbids).
 func runFile(t *testing.T, name string, raw bool) string {
 	L := lua.NewState()
 	defer L.Close()
@@ -120,18 +118,6 @@ func runFile(t *testing.T, name string, raw bool) string {
 	}))
 	fn, err := L.LoadFile(name)
 	require.NoError(t, err)
-	if !raw {
-		defer luacoro.Open(L).Close() // rather than leave the collector thousands of coroutines
-		L.Push(fn)
-		require.NoError(t, L.PCall(0, 0, nil))
-		return out.String()
-	}
-	coro.Region(func() {
-		lib := luacoro.Open(L, coro.WithEngine(coro.Raw))
-		defer lib.Close()
-		L.Push(fn)
-		err = L.PCall(0, 0, nil)
-	})
-	require.NoError(t, err)
+	require.NoError(t, callWithLuacoro(L, fn, 0, raw))
 	return out.String()
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corokit/corokit/coro"
-	"github.com/corokit/corokit/examples/luacoro"
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -58,20 +56,7 @@ func TestGCTorture(t *testing.T) {
 			require.NoError(t, err)
 			runs := 0
 			for ; runs < 20 || cycles() < 20; runs++ {
-				if engine == "goroutine" {
-					lib := luacoro.Open(L)
-					L.Push(fn)
-					require.NoError(t, L.PCall(0, 0, nil))
-					lib.Close()
-					continue
-				}
-				coro.Region(func() {
-					lib := luacoro.Open(L, coro.WithEngine(coro.Raw))
-					defer lib.Close()
-					L.Push(fn)
-					err = L.PCall(0, 0, nil)
-				})
-				require.NoError(t, err)
+				require.NoError(t, callWithLuacoro(L, fn, 0, engine == "raw"))
 			}
 			fmt.Printf("%d runs, %d collections\n", runs, cycles())
 		})

@@ -19,6 +19,24 @@ func newState(opts ...coro.Option) *lua.LState {
 	return L
 }
 
+// callWithLuacoro opens luacoro in L on the Goroutine engine, or on the
+// Raw engine inside a Region, calls fn for nret results, and closes the
+// library, which ends the coroutines fn left suspended.
+func callWithLuacoro(L *lua.LState, fn *lua.LFunction, nret int, raw bool) (err error) {
+	call := func(opts ...coro.Option) {
+		lib := luacoro.Open(L, opts...)
+		defer lib.Close()
+		L.Push(fn)
+		err = L.PCall(0, nret, nil)
+	}
+	if raw {
+		coro.Region(func() { call(coro.WithEngine(coro.Raw)) })
+	} else {
+		call()
+	}
+	return err
+}
+
 func TestSemantics(t *testing.T) {
 	L := newState()
 	defer L.Close()
@@ -274,18 +292,7 @@ func TestYieldAcrossGoFunctions(t *testing.T) {
 				}))
 				fn, err := L.LoadString(tc.script)
 				require.NoError(t, err)
-				run := func(opts ...coro.Option) {
-					lib := luacoro.Open(L, opts...)
-					defer lib.Close()
-					L.Push(fn)
-					err = L.PCall(0, 1, nil)
-				}
-				if raw {
-					coro.Region(func() { run(coro.WithEngine(coro.Raw)) })
-				} else {
-					run()
-				}
-				require.NoError(t, err)
+				require.NoError(t, callWithLuacoro(L, fn, 1, raw))
 				assert.Equal(t, tc.want, L.Get(-1).String())
 			})
 		}
