@@ -306,10 +306,10 @@ type Routine struct {
 func Routines() []Routine {
 	sw, swFrom, call, tramp, _ := textAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."
-	return []Routine{
+	return append([]Routine{
 		{pkg + "Switch", sw}, {pkg + "switchFrom", swFrom},
 		{pkg + "call", call}, {pkg + "trampoline", tramp},
-	}
+	}, handoffRoutines()...)
 }
 
 func trampolineEntryPC() uintptr { _, _, _, _, entry := textAddrs(); return entry }

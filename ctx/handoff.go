@@ -199,3 +199,11 @@ func handoffRaced() {
 // Implemented in assembly.
 func landResume()
 func landYield()
+func handoffAddrs() (hooked, landResume, landYield uintptr)
+
+// handoffRoutines are the handoff's routines, for Routines.
+func handoffRoutines() []Routine {
+	h, r, y := handoffAddrs()
+	const pkg = "github.com/corokit/corokit/ctx."
+	return []Routine{{pkg + "hooked", h}, {pkg + "landResume", r}, {pkg + "landYield", y}}
+}

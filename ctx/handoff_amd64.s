@@ -201,3 +201,14 @@ TEXT ·landYield(SB), NOSPLIT|NOFRAME, $0-0
 ret:
 	POPQ	AX					// last: the POP moves SP for what follows
 	JMP	AX
+
+// func handoffAddrs() (hooked, landResume, landYield uintptr): the ABI0
+// entry points themselves, for Routines.
+TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-24
+	LEAQ	·hooked(SB), AX
+	MOVQ	AX, hooked+0(FP)
+	LEAQ	·landResume(SB), AX
+	MOVQ	AX, landResume+8(FP)
+	LEAQ	·landYield(SB), AX
+	MOVQ	AX, landYield+16(FP)
+	RET

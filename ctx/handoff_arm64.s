@@ -205,3 +205,14 @@ after:
 	MOVD	Handoff_afterYield(R26), R26
 	MOVD	0(R26), R0
 	JMP	(R0)
+
+// func handoffAddrs() (hooked, landResume, landYield uintptr): the ABI0
+// entry points themselves, for Routines.
+TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-24
+	MOVD	$·hooked(SB), R0
+	MOVD	R0, hooked+0(FP)
+	MOVD	$·landResume(SB), R0
+	MOVD	R0, landResume+8(FP)
+	MOVD	$·landYield(SB), R0
+	MOVD	R0, landYield+16(FP)
+	RET
