@@ -42,6 +42,7 @@ func inRegions(n int, f func(k int)) {
 // Cases returns the cases, fastest kinds first.
 func Cases() []Case {
 	return []Case{
+		{"floor", "the machine's floor: an SP, PC and frame-pointer swap between two stacks in assembly, with no checks and no runtime state (not a usable switch)", prepareFloor},
 		{"ctx", "bare ctx.Switch between two contexts, inside a Region", prepareCtx},
 		{"raw", "coro Raw engine: Resume + Yield, inside a Region", prepareRaw},
 		{"continuation-raw", "continuation on the Raw engine: Run + Yield(scope), inside a Region", prepareContinuationRaw},

@@ -49,6 +49,8 @@ func (r *Report) writeSVG(w io.Writer) error {
 			color = "#9d755d" // C++ baselines
 		case c.Name == "raw" || c.Name == "ctx" || c.Name == "continuation-raw":
 			color = "#e45756" // corokit's own switch
+		case c.Name == "floor":
+			color = "#bab0ac" // the machine's floor
 		}
 		wBar := math.Max(scale(c.NsPerRoundTrip), 1)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-8, y+16, html.EscapeString(c.Name))
@@ -57,7 +59,7 @@ func (r *Report) writeSVG(w io.Writer) error {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%.1f</text>`+"\n", float64(left)+wBar+6, y+16, c.NsPerRoundTrip)
 	}
 	for i, l := range []struct{ color, text string }{
-		{"#e45756", "corokit's switch"}, {"#4c78a8", "Go runtime"}, {"#9d755d", "C++ baselines"},
+		{"#e45756", "corokit's switch"}, {"#4c78a8", "Go runtime"}, {"#9d755d", "C++ baselines"}, {"#bab0ac", "machine floor"},
 	} {
 		x := left + i*150
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" fill="#555">%s</text>`+"\n",

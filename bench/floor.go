@@ -1,0 +1,53 @@
+package bench
+
+import "github.com/corokit/corokit/stackalloc"
+
+// The floor case: the least a switch between two stacks can do, as a
+// yardstick for the others on the machine at hand. Two assembly loops,
+// one on the calling goroutine's stack and one on a stackalloc stack,
+// call floorSwitch in turn; it saves SP, the return PC and the frame
+// pointer and jumps to the other side's (floor_amd64.s, floor_arm64.s). It
+// checks nothing and tells the runtime nothing: not a switch Go code could
+// use, only what the machine charges for one.
+//
+// It is harmless where it runs: inside a Region the goroutine is pinned,
+// so the scheduler and the garbage collector never stop it to look at its
+// stack, and nothing but the two loops and floorSwitch ever runs on the
+// second stack: no Go code, so no prologue compares SP with a
+// g.stackguard0 that describes the other stack, and no call into the
+// runtime. A signal handler runs on the thread's signal stack; the
+// profiler's unwinder stops at floorSwitch (it writes SP: the assembler
+// marks it SPWRITE) and at floorEntry (TOPFRAME) without reading the
+// foreign stack, and finds ordinary frames in floorRun.
+
+// floorContext is where a side was left: the registers Go code keeps live
+// across a call.
+type floorContext struct{ sp, pc, bp uintptr }
+
+// floorRun makes n round trips from the calling stack (self) to other and
+// back.
+func floorRun(n int, self, other *floorContext)
+
+// floorSwitch, floorEntry: the switch and the far side's loop; they pass
+// their operands in registers.
+func floorSwitch()
+func floorEntry()
+
+func floorEntryPC() uintptr
+
+func prepareFloor() (func(int), func()) {
+	s, err := stackalloc.Default.Alloc(4 << 10)
+	if err != nil {
+		panic(err)
+	}
+	// The far side starts as if called, with a zero return PC on top of
+	// its stack and a zero frame pointer: unwinders see its end.
+	top := s.Hi&^15 - 16
+	clear(s.Bytes()[top-s.Lo:][:8])
+	self, other := &floorContext{}, &floorContext{sp: top, pc: floorEntryPC()}
+	run := func(n int) {
+		inRegions(n, func(k int) { floorRun(k, self, other) })
+	}
+	// The far side never returns; its stack goes back once nothing runs on it.
+	return run, func() { stackalloc.Default.Free(s) }
+}

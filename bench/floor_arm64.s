@@ -1,0 +1,56 @@
+// The floor case for arm64: see floor.go.
+
+#include "textflag.h"
+
+// func floorRun(n int, self, other *floorContext)
+//
+// Each side resumes with R0 = the context of the side that switched to it
+// and R1 = its own, and exchanges them for its next switch. R3 counts
+// round trips: only floor code runs until floorRun returns, and it leaves
+// R3 alone.
+TEXT ·floorRun(SB), NOSPLIT, $0-24
+	MOVD	n+0(FP), R3
+	MOVD	self+8(FP), R0
+	MOVD	other+16(FP), R1
+	CMP	$0, R3
+	BLE	done
+loop:
+	CALL	·floorSwitch(SB)
+	MOVD	R0, R2
+	MOVD	R1, R0
+	MOVD	R2, R1
+	SUBS	$1, R3
+	BNE	loop
+done:
+	RET
+
+// func floorSwitch()
+//
+// Saves the caller's SP, return PC (LR) and frame pointer in R0's context
+// and resumes R1's: a call in, a jump out, as ctx.Switch.
+TEXT ·floorSwitch(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	RSP, R6
+	STP	(R6, R30), 0(R0)
+	MOVD	R29, 16(R0)
+	LDP	0(R1), (R6, R5)
+	MOVD	16(R1), R29
+	MOVD	R6, RSP
+	JMP	(R5)
+
+// func floorEntry()
+//
+// The far side, from the first switch to it on: it switches back at once,
+// forever.
+TEXT ·floorEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
+loop:
+	MOVD	R0, R2
+	MOVD	R1, R0
+	MOVD	R2, R1
+	CALL	·floorSwitch(SB)
+	JMP	loop
+
+// func floorEntryPC() uintptr
+TEXT ·floorEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·floorEntry(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET
