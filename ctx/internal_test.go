@@ -2,6 +2,7 @@ package ctx
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/corokit/corokit/internal/gabi"
 	"github.com/corokit/corokit/internal/testproc"
@@ -25,3 +26,12 @@ func TestRegionLeftItsThread(t *testing.T) {
 	assert.Contains(t, r.Output, "fatal error: ctx: the goroutine left its thread inside a Region")
 }
 
+// Switch reaches its assembly through a func value, for its arguments to
+// arrive in registers; the probe sees what a caller passes that way.
+func TestRegisterABI(t *testing.T) {
+	var a, b Context
+	funcOf[func(a, b *Context)](abiProbePC())(&b, &a)
+	want := abiRegs{uintptr(unsafe.Pointer(&b)), uintptr(unsafe.Pointer(&a)), uintptr(gabi.G())}
+	assert.Equal(t, want, abiSeen, "first two argument registers, then g (zero on amd64 unless X15 was zero)")
+	assert.NotPanics(t, checkRegisterABI)
+}
