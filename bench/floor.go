@@ -1,14 +1,19 @@
 package bench
 
-import "github.com/corokit/corokit/stackalloc"
+import (
+	"encoding/binary"
+
+	"github.com/corokit/corokit/stackalloc"
+)
 
 // The floor case: the least a switch between two stacks can do, as a
 // yardstick for the others on the machine at hand. Two assembly loops,
 // one on the calling goroutine's stack and one on a stackalloc stack,
 // call floorSwitch in turn; it saves SP, the return PC and the frame
-// pointer and jumps to the other side's (floor_amd64.s, floor_arm64.s). It
-// checks nothing and tells the runtime nothing: not a switch Go code could
-// use, only what the machine charges for one.
+// pointer, the way ctx's switch does, and jumps to the other side's
+// (floor_amd64.s, floor_arm64.s). It checks nothing and tells the runtime
+// nothing: not a switch Go code could use, only what the machine charges
+// for one.
 //
 // It is harmless where it runs: inside a Region the goroutine is pinned,
 // so the scheduler and the garbage collector never stop it to look at its
@@ -19,10 +24,6 @@ import "github.com/corokit/corokit/stackalloc"
 // profiler's unwinder stops at floorSwitch (it writes SP: the assembler
 // marks it SPWRITE) and at floorEntry (TOPFRAME) without reading the
 // foreign stack, and finds ordinary frames in floorRun.
-
-// floorContext is where a side was left: the registers Go code keeps live
-// across a call.
-type floorContext struct{ sp, pc, bp uintptr }
 
 // floorRun makes n round trips from the calling stack (self) to other and
 // back.
@@ -43,11 +44,15 @@ func prepareFloor() (func(int), func()) {
 	// The far side starts as if called, with a zero return PC on top of
 	// its stack and a zero frame pointer: unwinders see its end.
 	top := s.Hi&^15 - 16
-	clear(s.Bytes()[top-s.Lo:][:8])
-	self, other := &floorContext{}, &floorContext{sp: top, pc: floorEntryPC()}
+	putWord(s.Bytes(), top-s.Lo, 0)
+	self, other := &floorContext{}, &floorContext{sp: top}
+	other.setResumePC(s.Bytes(), s.Lo, floorEntryPC())
 	run := func(n int) {
 		inRegions(n, func(k int) { floorRun(k, self, other) })
 	}
 	// The far side never returns; its stack goes back once nothing runs on it.
 	return run, func() { stackalloc.Default.Free(s) }
 }
+
+// putWord writes a machine word into a stack, at offset off.
+func putWord(s []byte, off, v uintptr) { binary.NativeEndian.PutUint64(s[off:], uint64(v)) }

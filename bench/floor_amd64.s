@@ -1,6 +1,7 @@
 // The floor case for amd64: see floor.go.
 
 #include "textflag.h"
+#include "go_asm.h"
 
 // func floorRun(n int, self, other *floorContext)
 //
@@ -24,19 +25,24 @@ done:
 
 // func floorSwitch()
 //
-// Saves the caller's SP (as its RET would leave it), return PC and frame
-// pointer in AX's context and resumes BX's: a CALL in, a JMP out, as
-// ctx.Switch.
+// Saves the caller's SP (as its RET would leave it) and frame pointer in
+// AX's context and resumes BX's: a CALL in, a JMP out, as ctx.Switch. As
+// there, the resume PC is the return PC the CALL pushed, below the saved
+// SP, and SP is stored only when it changed (docs/design.md, section 1):
+// the least a switch between stacks does here.
 TEXT ·floorSwitch(SB), NOSPLIT|NOFRAME, $0-0
-	MOVQ	0(SP), DI
 	LEAQ	8(SP), SI
-	MOVQ	SI, 0(AX)
-	MOVQ	DI, 8(AX)
-	MOVQ	BP, 16(AX)
-	MOVQ	16(BX), BP
-	MOVQ	0(BX), SP
-	MOVQ	8(BX), DX
+	CMPQ	SI, floorContext_sp(AX)
+	JNE	newsp
+spok:
+	MOVQ	BP, floorContext_bp(AX)
+	MOVQ	floorContext_bp(BX), BP
+	MOVQ	floorContext_sp(BX), SP
+	MOVQ	-8(SP), DX
 	JMP	DX
+newsp:
+	MOVQ	SI, floorContext_sp(AX)
+	JMP	spok
 
 // func floorEntry()
 //

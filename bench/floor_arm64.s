@@ -1,6 +1,7 @@
 // The floor case for arm64: see floor.go.
 
 #include "textflag.h"
+#include "go_asm.h"
 
 // func floorRun(n int, self, other *floorContext)
 //
@@ -27,13 +28,14 @@ done:
 // func floorSwitch()
 //
 // Saves the caller's SP, return PC (LR) and frame pointer in R0's context
-// and resumes R1's: a call in, a jump out, as ctx.Switch.
+// and resumes R1's: a call in, a jump out, as ctx.Switch (with arm64's
+// store-pair, as there).
 TEXT ·floorSwitch(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	RSP, R6
-	STP	(R6, R30), 0(R0)
-	MOVD	R29, 16(R0)
-	LDP	0(R1), (R6, R5)
-	MOVD	16(R1), R29
+	STP	(R6, R30), floorContext_sp(R0)
+	MOVD	R29, floorContext_bp(R0)
+	LDP	floorContext_sp(R1), (R6, R5)
+	MOVD	floorContext_bp(R1), R29
 	MOVD	R6, RSP
 	JMP	(R5)
 
