@@ -335,7 +335,7 @@ func notReady() {
 
 // Implemented in assembly.
 func switchRegs() // the switch, entered by a call that passes from and to in registers
-func switchFrom() // the switch for assembly that jumps to it (call, package continuation)
+func switchFrom() // the switch for call's redirect, which jumps to it
 func hooked()     // the switch's way out for a hook context (handoff_*.s)
 func trampoline()
 func trampolineEntry()
@@ -394,8 +394,8 @@ type Routine struct {
 
 // Routines returns what a switch runs: Switch, which is one call into
 // switchRegs (callers inline it), the assembly routines, switchFrom,
-// where Call's redirect and package continuation enter the switch, Call's
-// assembly, and the entry trampoline.
+// where Call's redirect enters the switch, Call's assembly, and the entry
+// trampoline.
 func Routines() []Routine {
 	regs, from, call, tramp, _ := textAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."

@@ -134,12 +134,12 @@ notrunning:
 
 // func switchFrom()
 //
-// The switch for assembly that jumps to it (call's redirect, package
-// continuation's fast paths): AX = from, BX = to, and the state from
-// resumes with: SI = SP, with the resume PC at -8(SI) (and in DI), BP =
-// frame pointer. SP is at or below SI. It makes the stack look as
-// switchRegs expects, with the return PC on top, and g and zero in their
-// registers, which ABI0 code need not keep.
+// The switch for call's redirect, which jumps to it: AX = from, BX = to,
+// and the state from resumes with: SI = SP, with the resume PC at -8(SI)
+// (and in DI), BP = frame pointer. SP is at or below SI: call must not
+// write SP itself (docs/design.md, section 6). switchFrom makes the stack
+// look as switchRegs expects it, with the return PC on top, and g and zero
+// in their registers, which ABI0 code need not keep.
 TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	(TLS), R14
 	XORPS	X15, X15

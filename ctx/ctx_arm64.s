@@ -116,10 +116,10 @@ notrunning:
 
 // func switchFrom()
 //
-// The switch for assembly that jumps to it (call's redirect, package
-// continuation's fast paths): R0 = from, R1 = to, and the state from
-// resumes with: R5 = PC, R6 = SP, R29 = frame pointer. RSP is at or below
-// R6. It makes the registers look as they do at a call into switchRegs.
+// The switch for call's redirect, which jumps to it: R0 = from, R1 = to,
+// and the state from resumes with: R5 = PC, R6 = SP, R29 = frame pointer.
+// RSP is at or below R6. It makes the registers look as they do at a call
+// into switchRegs.
 TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	R5, R30
 	MOVD	R6, RSP
