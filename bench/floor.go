@@ -26,7 +26,10 @@ import (
 // foreign stack, and finds ordinary frames in floorRun.
 
 // floorRun makes n round trips from the calling stack (self) to other and
-// back.
+// back. floorSwitch takes from and to in the first two registers and leaves
+// them there, so each side resumes with the other's context and its own,
+// and exchanges them for its next switch; the count stays in a third
+// register, which no floor code touches until floorRun returns.
 func floorRun(n int, self, other *floorContext)
 
 // floorSwitch, floorEntry: the switch and the far side's loop; they pass

@@ -3,12 +3,7 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// func floorRun(n int, self, other *floorContext)
-//
-// Each side resumes with AX = the context of the side that switched to it
-// and BX = its own, and exchanges them for its next switch. CX counts
-// round trips: only floor code runs until floorRun returns, and it leaves
-// CX alone.
+// func floorRun(n int, self, other *floorContext): from = AX, to = BX, count = CX.
 TEXT ·floorRun(SB), NOSPLIT, $0-24
 	MOVQ	n+0(FP), CX
 	MOVQ	self+8(FP), AX

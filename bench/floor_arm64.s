@@ -3,12 +3,7 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// func floorRun(n int, self, other *floorContext)
-//
-// Each side resumes with R0 = the context of the side that switched to it
-// and R1 = its own, and exchanges them for its next switch. R3 counts
-// round trips: only floor code runs until floorRun returns, and it leaves
-// R3 alone.
+// func floorRun(n int, self, other *floorContext): from = R0, to = R1, count = R3.
 TEXT ·floorRun(SB), NOSPLIT, $0-24
 	MOVD	n+0(FP), R3
 	MOVD	self+8(FP), R0
