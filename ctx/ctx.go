@@ -25,7 +25,6 @@ package ctx
 
 import (
 	"fmt"
-	"reflect"
 	"unsafe"
 
 	"github.com/corokit/corokit/internal/gabi"
@@ -107,11 +106,18 @@ const (
 // Switch saves the calling stack's state in from and resumes to. It
 // returns when some later Switch resumes from.
 //
-// The switch itself is a CALL into assembly and a JMP out of it: no RET
-// goes back across stacks, so the return-address predictor is not trained
-// on the wrong stack. Switch is inlined, so callers that inline their
-// wrapper around it (as coro's Resume and Yield do) switch with one call,
-// which passes from and to in registers (switchRegs).
+// The switch itself is a CALL into assembly (switchRegs) and a JMP out of
+// it: no RET goes back across stacks, so the return-address predictor is
+// not trained on the wrong stack. Callers that inline their wrapper around
+// Switch (as coro's Resume and Yield do) switch with that one call.
+//
+// Switch is a variable holding a function, not a function, so that the
+// call passes from and to in registers (Go calls a function value with its
+// register ABI, and an assembly function with arguments on the stack, a
+// store and a dependent load more on each switch), and so that a package
+// that inlines a wrapper around it need not import ctx for the call to be
+// direct (Go inlines no function of a package the caller does not
+// import). Do not assign to it.
 //
 // If to has a hook (SetHook), Switch calls it on the calling stack instead
 // and returns when it returns; from is left as it was, and no region is
@@ -130,7 +136,10 @@ const (
 // The first three are one compare of to.state; the last compares from's
 // stack bounds with the running stack's, which from then need not receive
 // again.
-func Switch(from, to *Context) { switchCall(from, to) }
+var Switch = func() func(from, to *Context) {
+	regs, _, _, _, _ := textAddrs()
+	return funcOf[func(from, to *Context)](regs)
+}()
 
 // A Caller is the call to Call in progress, as the function Call runs sees
 // it. It is valid only until that function returns: using it later panics
@@ -343,25 +352,15 @@ func textAddrs() (regs, from, call, tramp, trampEntry uintptr)
 func abiProbe() // records its registers in abiSeen
 func abiProbePC() uintptr
 
-// switchCall calls switchRegs as a Go function value, which is how Go code
-// can pass it arguments in registers: Go calls assembly functions with the
-// ABI0 convention (arguments on the stack, which the callee must load back:
-// a store and a dependent load more on each switch's critical path), but
-// calls a func value with the internal register ABI, whatever code it
-// points to. So switchRegs is entered as an ABIInternal function: from
-// and to in the first two argument registers (AX and BX on amd64, R0 and
-// R1 on arm64), g in its register (R14, R28) and, on amd64, X15 zero.
+// switchRegs is entered as Switch's function value is called: with Go's
+// register ABI, whatever code the value points to. So from and to arrive
+// in the first two argument registers (AX and BX on amd64, R0 and R1 on
+// arm64), g in its register (R14, R28) and, on amd64, X15 zero.
 // checkRegisterABI checks that convention when the package starts.
-var switchCall = func() func(from, to *Context) {
-	regs, _, _, _, _ := textAddrs()
-	return funcOf[func(from, to *Context)](regs)
-}()
-
 func init() { checkRegisterABI() }
 
-// checkRegisterABI calls an assembly probe as switchCall calls
-// switchRegs, and panics unless the registers held what switchRegs
-// expects.
+// checkRegisterABI calls an assembly probe as Switch calls switchRegs,
+// and panics unless the registers held what switchRegs expects.
 func checkRegisterABI() {
 	var a, b Context
 	funcOf[func(a, b *Context)](abiProbePC())(&a, &b)
@@ -388,19 +387,17 @@ func funcOf[F any](pc uintptr) F {
 // A Routine is one of this package's assembly routines, for disassemblers
 // and inspectors.
 type Routine struct {
-	Name string // as the runtime names it, e.g. "github.com/corokit/corokit/ctx.Switch"
+	Name string // as the runtime names it, e.g. "github.com/corokit/corokit/ctx.switchRegs"
 	PC   uintptr
 }
 
-// Routines returns what a switch runs: Switch, which is one call into
-// switchRegs (callers inline it), the assembly routines, switchFrom,
-// where Call's redirect enters the switch, Call's assembly, and the entry
+// Routines returns the assembly routines: the switch that Switch calls,
+// switchFrom, where Call's redirect enters it, Call's, and the entry
 // trampoline.
 func Routines() []Routine {
 	regs, from, call, tramp, _ := textAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."
 	return []Routine{
-		{pkg + "Switch", reflect.ValueOf(Switch).Pointer()},
 		{pkg + "switchRegs", regs}, {pkg + "switchFrom", from},
 		{pkg + "call", call}, {pkg + "trampoline", tramp},
 	}

@@ -75,7 +75,7 @@ func TestTable(t *testing.T) {
 func TestDisasm(t *testing.T) {
 	out, err := corobench(t, "disasm")
 	require.NoError(t, err)
-	assert.Contains(t, out, "ctx.Switch ("+runtime.GOARCH+")")
+	assert.Contains(t, out, "ctx.switchRegs ("+runtime.GOARCH+")")
 	for _, name := range []string{"ctx.switchFrom", "ctx.call", "ctx.trampoline", "continuation.run", "continuation.yield"} {
 		assert.Contains(t, out, name+" ("+runtime.GOARCH+")")
 	}
