@@ -114,10 +114,11 @@ const (
 // Switch is a variable holding a function, not a function, so that the
 // call passes from and to in registers (Go calls a function value with its
 // register ABI, and an assembly function with arguments on the stack, a
-// store and a dependent load more on each switch), and so that a package
-// that inlines a wrapper around it need not import ctx for the call to be
-// direct (Go inlines no function of a package the caller does not
-// import). Do not assign to it.
+// store and a dependent load more on each switch), and so that a wrapper
+// inlined into a package that does not import ctx still makes that one
+// call (Go 1.26 inlines no Go function of ctx there: a function Switch
+// would leave a frame and a mispredicted return on every switch). Do not
+// assign to it.
 //
 // If to has a hook (SetHook), Switch calls it on the calling stack instead
 // and returns when it returns; from is left as it was, and no region is
