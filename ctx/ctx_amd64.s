@@ -21,7 +21,7 @@
 // is the same) and X15 still zero, as the register ABI expects after a
 // call.
 //
-// The fast path makes four checks and the runtime's view of the stack
+// The fast path makes four checks, and makes the runtime's view of the stack
 // follow it; each check's failure leads to a slow path below:
 //
 //   - to.hook set: run the hook instead (hooked);
