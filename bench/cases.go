@@ -38,6 +38,7 @@ const (
 	GoRuntime Group = "Go runtime" // the Go runtime alone: iter.Pull, channels, the scheduler
 	OSThreads Group = "OS threads" // the kernel: threads woken through pipes
 	Cxx       Group = "C++"        // C++ baselines built with g++
+	Floor     Group = "floor"      // the machine's floor: a bare swap, no usable switch
 )
 
 // regionChunk bounds the round trips per Region: a region holds up the
@@ -56,6 +57,8 @@ func inRegions(n int, f func(k int)) {
 // Cases returns the cases, fastest kinds first.
 func Cases() []Case {
 	return []Case{
+		{Name: "floor", Group: Floor, Prepare: prepareFloor,
+			Doc: "the machine's floor: an SP, PC and frame-pointer swap between two stacks in assembly, with no checks and no runtime state (not a usable switch)"},
 		{Name: "ctx", Group: Corokit, Prepare: prepareCtx,
 			Doc: "bare ctx.Switch between two contexts, inside a Region"},
 		{Name: "raw", Group: Corokit, Prepare: prepareRaw,

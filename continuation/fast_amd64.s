@@ -1,9 +1,10 @@
 // The fast paths of Run and Yield for amd64: see fast.go. Both are entered
-// as ctx.Switch is (SP+0 the return PC into the caller, the arguments
-// above it), and leave by jumping either into ctx's switch (switchFrom,
-// with its inputs in registers, as ctx.Switch passes them) or to ctx.call,
-// with all of its arguments in place. On the Goroutine engine the switch
-// is to a hook context of package coro's, whose hook hands control over.
+// by a call from Go (SP+0 the return PC into the caller, the arguments
+// above it), and leave by jumping either into ctx's switch with the stack
+// as they found it (switchRegs, with from in AX, to in BX and g in R14, as
+// ctx.Switch's call passes them) or to ctx.call, with all of its arguments
+// in place. On the Goroutine engine the switch is to a hook context of
+// package coro's, whose hook hands control over.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -43,9 +44,8 @@ goroutine:
 switch:
 	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
 	MOVQ	Continuation_to(BX), BX			// to: k's stack, or the hook that resumes it,
-	MOVQ	0(SP), DI				// resuming at our return PC,
-	LEAQ	8(SP), SI				// with SP as our RET would leave it,
-	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and BP, the caller's frame pointer
+	MOVQ	(TLS), R14				// (ABI0 code need not keep g in R14)
+	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)	// with our return PC on top, BP the caller's
 slow:
 	MOVQ	c+0(FP), AX
 	MOVQ	Continuation_run(AX), AX		// ctx.call(c.run, ...)
@@ -95,9 +95,8 @@ switch:
 	MOVB	$1, ok+32(FP)				// what Yield returns when resumed
 	MOVQ	cont_parentC(AX), BX			// to: Run's caller, or the hook that hands back
 	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
-	MOVQ	0(SP), DI
-	LEAQ	8(SP), SI
-	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)
+	MOVQ	(TLS), R14
+	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 slow:
 	MOVQ	s+0(FP), AX
 	MOVQ	Scope_yield(AX), AX			// ctx.call(s.yield, ...)

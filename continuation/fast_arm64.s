@@ -1,10 +1,10 @@
 // The fast paths of Run and Yield for arm64: see fast.go. Both are entered
-// as ctx.Switch is (LR the return PC into the caller, the arguments above
-// the caller's LR slot), and leave by jumping either into ctx's switch
-// (switchFrom, with its inputs in registers, as ctx.Switch passes them) or
-// to ctx.call, with all of its arguments in place. On the Goroutine engine
-// the switch is to a hook context of package coro's, whose hook hands
-// control over. g is R28.
+// by a call from Go (LR the return PC into the caller, the arguments above
+// the caller's LR slot), and leave by jumping either into ctx's switch with
+// LR and RSP as they found them (switchRegs, with from in R0 and to in R1,
+// as ctx.Switch's call passes them) or to ctx.call, with all of its
+// arguments in place. On the Goroutine engine the switch is to a hook
+// context of package coro's, whose hook hands control over. g is R28.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -47,9 +47,7 @@ goroutine:
 switch:
 	MOVD	Continuation_from(R7), R0		// from: Run's caller,
 	MOVD	Continuation_to(R7), R1			// to: k's stack, or the hook that resumes it,
-	MOVD	R30, R5					// resuming at LR,
-	MOVD	RSP, R6					// with our SP,
-	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)	// and R29, the caller's frame pointer
+	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)	// resuming at LR, with our SP and R29
 slow:
 	MOVD	Continuation_run(R7), R2		// ctx.call(c.run, ...)
 	MOVD	R2, c+0(FP)
@@ -105,9 +103,7 @@ switch:
 	MOVB	R3, ok+32(FP)				// what Yield returns when resumed
 	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back
 	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
-	MOVD	R30, R5
-	MOVD	RSP, R6
-	JMP	github·com∕corokit∕corokit∕ctx·switchFrom(SB)
+	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 slow:
 	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...)
 	MOVD	R2, s+0(FP)

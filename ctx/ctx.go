@@ -40,32 +40,48 @@ type Context struct {
 	// The layout, which ctx_*.s reads through go_asm.h (docs/design.md,
 	// section 1):
 	//
-	//	offset  field   amd64        arm64
-	//	 0      sp      SP           RSP       where the stack was left
-	//	 8      pc      return PC    LR        where execution resumes
-	//	16      bp      BP           R29       frame pointer: the unwinding chain
-	//	24      lo      g.stack.lo             the stack's bounds, for the runtime
-	//	32      hi      g.stack.hi
-	//	40      owner   g                      the goroutine the context belongs to
-	//	48      ready   1 while suspended      Switch only enters a suspended context
-	//	56      hook    func run instead of switching (see SetHook)
-	//	64      deferp  g._defer               the stack's defer chain while suspended
-	//	72      panicp  g._panic               its panic chain while suspended
-	//	80      entry   func run by a context made by Init
-	//	88      Link    context to resume when entry returns
+	//	amd64 arm64  field   holds
+	//	 0     0     sp      SP to resume with
+	//	 -     8     pc      arm64: LR, where execution resumes; on amd64 the
+	//	                     return PC the CALL into the switch pushed, in the
+	//	                     word below sp, is where it resumes
+	//	 8    16     bp      frame pointer (BP, R29): the unwinding chain
+	//	16    24     lo      } the stack's bounds, g.stack while it runs
+	//	24    32     hi      }
+	//	32    40     guard   lo + the runtime's StackGuard: g.stackguard0 while it runs
+	//	40    48     state   owner g | suspended | withChains; 0: never saved or initialized
+	//	48    56     hook    func run instead of switching (see SetHook)
+	//	56    64     entry   func run by a context made by Init
+	//	64    72     deferp  g._defer    } the stack's defer and panic chains
+	//	72    80     panicp  g._panic    } while it is suspended
+	//	80    88     Link    context to resume when entry returns
+	//	88    96     hand, kind: a goroutine handoff (handoff.go)
 	//
-	// g.stackguard0 is derived (lo plus the runtime's StackGuard) unless
-	// the scheduler has stored a preemption request there, which Switch
-	// keeps. g.stktopsp is not switched: inside a region it holds a
-	// sentinel for the whole region (see Region).
-	sp, pc, bp uintptr
-	lo, hi     uintptr
-	owner      uintptr        // g that saved or initialized it; 0: never
-	ready      uintptr        // 1: suspended, may be switched to
-	hook       func()         // if set, Switch calls it instead of switching
-	deferp     unsafe.Pointer // nil while the context runs: the chain is in g
-	panicp     unsafe.Pointer
-	entry      func()
+	// What Switch reads and writes on its fast path, sp to entry, is the first
+	// 64 bytes. state lets one compare check three things (see Switch): a
+	// suspended context's state is its goroutine's g plus 1, which is g plus
+	// g.stktopsp inside a region and only there (outside, g.stktopsp is an
+	// aligned stack address, so the sum is even), and differs from a running
+	// (g), finished (g), foreign or never used (0) context's, and from a
+	// suspended one's that has defer or panic chains to restore (g+3).
+	//
+	// A preemption request the scheduler stores in g.stackguard0 does not
+	// survive a switch: inside a region the first prologue to see it would drop
+	// it anyway (the runtime's newstack cannot preempt a pinned goroutine), and
+	// g.preempt, which Region checks at its end, keeps it. g.stktopsp is not
+	// switched: inside a region it holds a sentinel for the whole region (see
+	// Region).
+	sp     uintptr
+	pc     [resumePCWords]uintptr
+	bp     uintptr
+	lo, hi uintptr
+	guard  uintptr
+	state  uintptr
+	hook   func() // if set, Switch calls it instead of switching
+	entry  func()
+	deferp unsafe.Pointer // nil while the context runs: the chain is in g
+	panicp unsafe.Pointer
+	_      [1 - resumePCWords]uintptr // 112 bytes on both: lo stays 16-byte aligned in a pair of Contexts
 
 	// Link is the context resumed when the entry function given to Init
 	// returns. Nil Link at that point is a fatal error.
@@ -76,6 +92,18 @@ type Context struct {
 	kind uintptr
 }
 
+// contextSize is Context's size, which the trampolines' frames make room
+// for (ctx_*.s): the index below is out of range if it is not.
+const contextSize = 112
+
+var _ = [1]int{}[unsafe.Sizeof(Context{})-contextSize]
+
+// state's flags; the other bits are the owner's g.
+const (
+	suspended  = 1 // saved by Switch or made by Init, and not resumed since
+	withChains = 2 // suspended with defer or panic records in deferp, panicp
+)
+
 // Switch saves the calling stack's state in from and resumes to. It
 // returns when some later Switch resumes from.
 //
@@ -84,6 +112,9 @@ type Context struct {
 // and the switch costs more than the switch itself (one on each side
 // tripled a round trip on the development machine: docs/design.md,
 // section 6).
+//
+// Switch is a variable holding a function, not a function: do not assign
+// to it.
 //
 // If to has a hook (SetHook), Switch calls it on the calling stack instead
 // and returns when it returns; from is left as it was, and no region is
@@ -98,7 +129,21 @@ type Context struct {
 //     a context that is running or finished");
 //   - a from made by Init must be the context that is running ("ctx: Switch
 //     from a context made by Init that is not running").
-func Switch(from, to *Context)
+//
+// The first three are one compare of to.state; the last compares from's
+// stack bounds with the running stack's, which from then need not receive
+// again.
+var Switch = func() func(from, to *Context) {
+	// A func value, so that the call passes from and to in registers (Go
+	// calls a function value with its register ABI, an assembly function
+	// with arguments on the stack: a store and a dependent load more on each
+	// switch), and so that a wrapper inlined into a package that does not
+	// import ctx still makes that one call (Go 1.26 inlines no Go function
+	// of ctx there: a function Switch would leave a frame, and a
+	// mispredicted return, on every switch).
+	regs, _, _, _, _ := textAddrs()
+	return funcOf[func(from, to *Context)](regs)
+}()
 
 // A Caller is the call to Call in progress, as the function Call runs sees
 // it. It is valid only until that function returns: using it later panics
@@ -189,15 +234,15 @@ func Init(c *Context, s stackalloc.Stack, entry func()) {
 	*(*uintptr)(addr(sp)) = 0
 	*c = Context{
 		sp:    sp,
-		pc:    trampolineEntryPC(),
 		bp:    0, // ends the frame-pointer chain at the trampoline
 		lo:    s.Lo,
 		hi:    s.Hi,
-		owner: uintptr(gabi.G()),
-		ready: 1,
+		guard: s.Lo + gabi.StackGuard,
+		state: uintptr(gabi.G()) | suspended,
 		entry: entry,
 		Link:  c.Link,
 	}
+	c.setResumePC(trampolineEntryPC())
 }
 
 // SetHook makes c a hook context, or with fn nil an ordinary one again.
@@ -212,19 +257,20 @@ func (c *Context) SetHook(fn func()) { c.hook = fn }
 // the calling goroutine; src must be suspended. Package continuation uses
 // it to suspend several stacks with one switch.
 func Move(dst, src *Context) {
-	if src.ready != 1 || src.hook != nil || src.owner != uintptr(gabi.G()) {
+	g := uintptr(gabi.G())
+	if src.state&^withChains != g|suspended || src.hook != nil {
 		panic(gabi.Misuse("ctx: Move from a context that is not suspended on this goroutine"))
 	}
 	dst.sp, dst.pc, dst.bp = src.sp, src.pc, src.bp
-	dst.lo, dst.hi, dst.owner = src.lo, src.hi, src.owner
+	dst.lo, dst.hi, dst.guard = src.lo, src.hi, src.guard
 	dst.deferp, dst.panicp = src.deferp, src.panicp
-	dst.ready, src.ready = 1, 0
+	dst.state, src.state = src.state, g // src: as if it had been resumed
 	src.deferp, src.panicp = nil, nil
 }
 
 // Suspended reports whether c is suspended: saved by Switch or prepared by
 // Init, and not resumed since.
-func (c *Context) Suspended() bool { return c.ready == 1 && c.hook == nil }
+func (c *Context) Suspended() bool { return c.state&suspended != 0 && c.hook == nil }
 
 // Stack returns the bounds of the stack c runs on, as the runtime sees
 // them while c runs. For a context that has never been saved or initialized
@@ -241,7 +287,7 @@ func (c *Context) CallerPCs(max int) []uintptr {
 	if max <= 0 {
 		return nil
 	}
-	pcs := []uintptr{c.pc}
+	pcs := []uintptr{c.resumePC()}
 	for fp := c.bp; fp >= c.lo && fp+16 <= c.hi && len(pcs) < max; fp = *(*uintptr)(addr(fp)) {
 		pcs = append(pcs, *(*uintptr)(addr(fp + 8)))
 	}
@@ -255,16 +301,29 @@ func addr(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&
 // Functions the assembly calls, all with ABI0 wrappers generated by the
 // toolchain.
 
-// swapChains moves the defer and panic chains between g and the contexts.
-// It is Go, not assembly, because g is a heap object that the collector may
-// be scanning on another thread: these pointer stores need write barriers.
+// swapChains moves the defer and panic chains between g and the contexts,
+// and sets from's state to suspended, with or without chains. It is Go, not
+// assembly, because g is a heap object that the collector may be scanning
+// on another thread: these pointer stores need write barriers. When to is
+// the one with chains, the switch comes here before its check of from,
+// which swapChains therefore makes as well.
 //
 //go:nosplit
 func swapChains(from, to *Context) {
 	g := gabi.G()
+	if lo, hi := *gabi.StackLo(g), *gabi.StackHi(g); from.lo != lo || from.hi != hi {
+		if from.entry != nil {
+			notRunning()
+		}
+		from.lo, from.hi, from.guard = lo, hi, lo+gabi.StackGuard
+	}
 	from.deferp, from.panicp = *gabi.Defer(g), *gabi.Panic(g)
 	*gabi.Defer(g), *gabi.Panic(g) = to.deferp, to.panicp
 	to.deferp, to.panicp = nil, nil
+	from.state = uintptr(g) | suspended
+	if from.deferp != nil || from.panicp != nil {
+		from.state |= withChains
+	}
 }
 
 func notInRegion() {
@@ -288,26 +347,62 @@ func notReady() {
 }
 
 // Implemented in assembly.
-func switchFrom() // Switch and call's common part; takes its inputs in registers
-func hooked()     // switchFrom's way out for a hook context (handoff_*.s)
+func switchRegs() // the switch, entered by a call that passes from and to in registers
+func switchFrom() // the switch for call's redirect, which jumps to it
+func hooked()     // the switch's way out for a hook context (handoff_*.s)
 func trampoline()
 func trampolineEntry()
-func textAddrs() (sw, swFrom, call, tramp, trampEntry uintptr)
+func textAddrs() (regs, from, call, tramp, trampEntry uintptr)
+func abiProbe() // records its registers in abiSeen
+func abiProbePC() uintptr
+
+// switchRegs is entered as Switch's function value is called: with Go's
+// register ABI, whatever code the value points to. So from and to arrive
+// in the first two argument registers (AX and BX on amd64, R0 and R1 on
+// arm64), g in its register (R14, R28) and, on amd64, X15 zero.
+// checkRegisterABI checks that convention when the package starts.
+func init() { checkRegisterABI() }
+
+// checkRegisterABI calls an assembly probe as Switch calls switchRegs,
+// and panics unless the registers held what switchRegs expects.
+func checkRegisterABI() {
+	var a, b Context
+	funcOf[func(a, b *Context)](abiProbePC())(&a, &b)
+	want := abiRegs{uintptr(unsafe.Pointer(&a)), uintptr(unsafe.Pointer(&b)), uintptr(gabi.G())}
+	if abiSeen != want {
+		panic(fmt.Sprintf("ctx: a call through a func value passed %#x (first two arguments, g; X15 on amd64 "+
+			"must be zero too), want %#x: the Go register ABI changed, and ctx.Switch depends on it", abiSeen, want))
+	}
+}
+
+// abiRegs is what abiProbe saw: the first two argument registers and g's.
+// On amd64 it sees X15 too and leaves g's word zero unless X15 was zero.
+type abiRegs [3]uintptr
+
+var abiSeen abiRegs
+
+// funcOf makes a func value that calls the code at pc: a func value
+// points to a record whose first word is the code's address.
+func funcOf[F any](pc uintptr) F {
+	rec := &struct{ pc uintptr }{pc}
+	return *(*F)(unsafe.Pointer(&rec))
+}
 
 // A Routine is one of this package's assembly routines, for disassemblers
 // and inspectors.
 type Routine struct {
-	Name string // as the runtime names it, e.g. "github.com/corokit/corokit/ctx.Switch"
+	Name string // as the runtime names it, e.g. "github.com/corokit/corokit/ctx.switchRegs"
 	PC   uintptr
 }
 
-// Routines returns the assembly routines: Switch, the part of it that
-// Call's redirect shares, Call's, and the entry trampoline.
+// Routines returns the assembly routines: the switch that Switch calls,
+// switchFrom, where Call's redirect enters it, Call's, and the entry
+// trampoline.
 func Routines() []Routine {
-	sw, swFrom, call, tramp, _ := textAddrs()
+	regs, from, call, tramp, _ := textAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."
 	return append([]Routine{
-		{pkg + "Switch", sw}, {pkg + "switchFrom", swFrom},
+		{pkg + "switchRegs", regs}, {pkg + "switchFrom", from},
 		{pkg + "call", call}, {pkg + "trampoline", tramp},
 	}, handoffRoutines()...)
 }

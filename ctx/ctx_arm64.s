@@ -5,81 +5,90 @@
 #include "funcdata.h"
 #include "go_asm.h"
 
-// func Switch(from, to *Context)
+// func switchRegs()
 //
-// A frameless leaf: on entry LR (R30) holds the return PC and RSP the
-// caller's SP, with the arguments above the caller's LR slot:
+// The switch, entered by Switch's call through a func value (ctx.go), so
+// with the internal register ABI: R0 = from, R1 = to, LR (R30) = the
+// return PC into the caller, RSP = the caller's SP, g in R28 (as in every
+// Go ABI on arm64):
 //
-//	RSP+16  to
-//	RSP+8   from
 //	RSP+0   the caller's saved LR (not ours to touch)
 //	R30     return PC into the caller      -> from.pc (from.sp = RSP)
 //
-// from resumes as if Switch had returned. Switch never returns itself: it
-// leaves through a jump to to.pc. g is R28 in every Go ABI on arm64.
-TEXT ·Switch(SB), NOSPLIT|NOFRAME, $0-16
-	MOVD	from+0(FP), R0
-	MOVD	to+8(FP), R1
+// from resumes as if the call had returned. The switch never returns
+// itself: it leaves through a jump to to.pc. Its checks are amd64's
+// (ctx_amd64.s), in the same order.
+TEXT ·switchRegs(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	R30, R5					// from resumes at LR,
-	MOVD	RSP, R6					// with our SP,
-	JMP	·switchFrom(SB)				// and R29, the caller's frame pointer
-
-// func switchFrom()
-//
-// The switch proper, for Switch and call: R0 = from, R1 = to, and the
-// state from resumes with: R5 = PC, R6 = SP, R29 = frame pointer. RSP is
-// at or below R6.
-TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	RSP, R6					// with our SP, and R29, the caller's frame pointer
 	MOVD	Context_hook(R1), R26			// R26: the closure context register
 	CBNZ	R26, hook				// a hook context: call Go instead
-	MOVD	const_gStkTopSP(g), R2
-	CMP	$const_regionTopSP, R2			// a second stack is sound only in a region
-	BNE	outside
-	MOVD	Context_owner(R1), R2
-	CMP	g, R2					// to must be this goroutine's (0: never saved)
-	BNE	foreign
-	MOVD	Context_entry(R0), R2			// a from made by Init must be the running stack
-	CBZ	R2, fromok
-	MOVD	Context_lo(R0), R2
-	MOVD	const_gStackLo(g), R3
-	CMP	R2, R3
-	BNE	notrunning
+	MOVD	const_gStkTopSP(g), R8
+	ADD	g, R8					// g+1 inside a region, even outside
+	MOVD	Context_state(R1), R2
+	CMP	R2, R8					// to is ours, suspended, with no chains
+	BNE	slowto
+	LDP	const_gStackLo(g), (R2, R3)		// from describes the running stack
+	LDP	Context_lo(R0), (R4, R7)
+	CMP	R2, R4
+	BNE	slowfrom
+	CMP	R3, R7
+	BNE	slowfrom
 fromok:
-	MOVD	Context_ready(R1), R2			// to must be suspended: not running, not finished
-	CBZ	R2, notready
-	MOVD	const_gDefer(g), R2			// any defer or panic chain to move?
+	MOVD	const_gDefer(g), R2			// any defer or panic record to move?
 	MOVD	const_gPanic(g), R3
-	ORR	R3, R2
-	MOVD	Context_deferp(R1), R3
-	ORR	R3, R2
-	MOVD	Context_panicp(R1), R3
 	ORR	R3, R2
 	CBNZ	R2, chains				// rare: open-coded defers make no records
 regs:
 	STP	(R6, R5), Context_sp(R0)		// from.sp, from.pc
 	MOVD	R29, Context_bp(R0)
-	MOVD	$1, R2
-	STP	(g, R2), Context_owner(R0)		// owner, ready = g, 1
-	MOVD	ZR, Context_ready(R1)			// to runs from here on
-	LDP	const_gStackLo(g), (R2, R3)		// the bounds of the stack being left
-	STP	(R2, R3), Context_lo(R0)
+	MOVD	R8, Context_state(R0)			// from is suspended
+	MOVD	g, Context_state(R1)			// to runs from here on
 	LDP	Context_lo(R1), (R2, R3)		// the runtime must see the stack that runs:
 	STP	(R2, R3), const_gStackLo(g)		// signal handlers, morestack and tracebacks
-	MOVD	const_gStackGuard0(g), R3
-	MOVD	$-4096, R4
-	CMP	R4, R3					// unsigned >= -4096: a preemption request,
-	BHS	jump					// which must survive the switch
-	ADD	$const_stackGuard, R2			// else the new stack's prologue limit
-	MOVD	R2, const_gStackGuard0(g)
-jump:
+	MOVD	Context_guard(R1), R4			// compare SP with these bounds
+	MOVD	R4, const_gStackGuard0(g)
 	LDP	Context_sp(R1), (R2, R3)		// to.sp, to.pc
 	MOVD	Context_bp(R1), R29
 	MOVD	R2, RSP					// now on to's stack
 	JMP	(R3)					// R1 still holds to, for the trampoline
 
+hook:
+	JMP	·hooked(SB)				// handoff_arm64.s: a goroutine handoff, or the hook
+
+slowto:
+	// Which check failed? A context suspended with chains is no failure.
+	MOVD	const_gStkTopSP(g), R2
+	CMP	$const_regionTopSP, R2
+	BNE	outside
+	MOVD	Context_state(R1), R2
+	EOR	g, R2					// the flags, if to is this goroutine's
+	CMP	$(const_suspended|const_withChains), R2
+	BEQ	chains
+	BHI	foreign					// another goroutine's, or never saved
+	MOVD	Context_entry(R0), R4			// to is running or finished; but first,
+	CBZ	R4, notready				// as above, a from made by Init must be running
+	MOVD	Context_lo(R0), R4
+	MOVD	const_gStackLo(g), R3
+	CMP	R4, R3
+	BNE	notrunning
+	B	notready
+
+slowfrom:
+	// from's bounds differ from the running stack's: a context made by
+	// Init must be running; any other takes them over.
+	MOVD	Context_entry(R0), R4
+	CBNZ	R4, notrunning
+	LDP	const_gStackLo(g), (R2, R3)
+	STP	(R2, R3), Context_lo(R0)
+	ADD	$const_stackGuard, R2
+	MOVD	R2, Context_guard(R0)
+	B	fromok
+
 chains:
 	// Move the chains in Go, with write barriers (g is a heap object the
-	// collector may be scanning), then switch registers as usual.
+	// collector may be scanning). swapChains also makes the from check if
+	// the fast path has not, and sets from.state.
 	SUB	$48, RSP				// (Go code preserves R29)
 	MOVD	R30, 0(RSP)				// the call below overwrites LR
 	MOVD	R0, 8(RSP)
@@ -93,10 +102,8 @@ chains:
 	MOVD	24(RSP), R5
 	MOVD	32(RSP), R6
 	ADD	$48, RSP
+	MOVD	Context_state(R0), R8
 	B	regs
-
-hook:
-	JMP	·hooked(SB)				// handoff_arm64.s: a goroutine handoff, or the hook
 
 outside:
 	JMP	·notInRegion(SB)			// these throw
@@ -106,6 +113,17 @@ notready:
 	JMP	·notReady(SB)
 notrunning:
 	JMP	·notRunning(SB)
+
+// func switchFrom()
+//
+// The switch for call's redirect, which jumps to it: R0 = from, R1 = to,
+// and the state from resumes with: R5 = PC, R6 = SP, R29 = frame pointer.
+// RSP is at or below R6. It makes the registers look as they do at a call
+// into switchRegs.
+TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	R5, R30
+	MOVD	R6, RSP
+	JMP	·switchRegs(SB)
 
 // func call(fn func(Caller), from, to *Context, live uintptr) (ok bool)
 //
@@ -161,48 +179,61 @@ TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
 //
 //	Hi      ...
 //	        saved R29 = 0   (prologue, below the frame) ends the frame-pointer chain
-//	RSP+32  scratch         a Context that receives this stack's last state
-//	RSP+24  c               kept for after entry returns
-//	RSP+16  c.Link          } arguments of the final Switch(scratch, c.Link)
-//	RSP+8   &scratch        }
+//	RSP+16  scratch         a Context that receives this stack's last state
+//	RSP+8   c               kept for after entry returns
 //	RSP+0   saved LR = 0    (prologue)
 //
-// Leaving through a scratch context keeps c from ever being marked ready
-// again: a Switch to a finished context throws instead of running on a
-// stack that may already belong to someone else.
-TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0
+// Leaving through a scratch context keeps c from ever being marked
+// suspended again: a Switch to a finished context throws instead of
+// running on a stack that may already belong to someone else.
+TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0	// 8 + ctx.go's contextSize
 	NO_LOCAL_POINTERS				// a raw stack is never scanned: if it is, the unwind must reach the sentinel check
-	MOVD	R1, 24(RSP)				// keep c
+	MOVD	R1, 8(RSP)				// keep c
 	MOVD	Context_entry(R1), R26			// R26: the closure context register
 	MOVD	0(R26), R0
 	CALL	(R0)					// entry()
-	MOVD	24(RSP), R1
-	MOVD	Context_Link(R1), R2
-	CBZ	R2, nolink
-	ADD	$32, RSP, R0
+	MOVD	8(RSP), R2
+	MOVD	Context_Link(R2), R1
+	CBZ	R1, nolink
+	ADD	$16, RSP, R0
 	MOVD	ZR, Context_entry(R0)			// scratch is no Init'ed context
 	MOVD	ZR, Context_hook(R0)
-	MOVD	R0, 8(RSP)
-	MOVD	R2, 16(RSP)
-	CALL	·Switch(SB)				// leave for good
+	CALL	·switchRegs(SB)				// Switch(scratch, c.Link), for good
 	UNDEF						// unreachable: nothing switches to scratch
 nolink:
 	CALL	·noLink(SB)				// throws
 	UNDEF
 
-// func textAddrs() (sw, swFrom, call, tramp, trampEntry uintptr)
+// func textAddrs() (regs, from, call, tramp, trampEntry uintptr)
 //
 // The ABI0 entry points themselves: Go's function values would give the
 // addresses of ABI wrappers instead.
 TEXT ·textAddrs(SB), NOSPLIT|NOFRAME, $0-40
-	MOVD	$·Switch(SB), R0
-	MOVD	R0, sw+0(FP)
+	MOVD	$·switchRegs(SB), R0
+	MOVD	R0, regs+0(FP)
 	MOVD	$·switchFrom(SB), R0
-	MOVD	R0, swFrom+8(FP)
+	MOVD	R0, from+8(FP)
 	MOVD	$·call(SB), R0
 	MOVD	R0, call+16(FP)
 	MOVD	$·trampoline(SB), R0
 	MOVD	R0, tramp+24(FP)
 	MOVD	$·trampolineEntry(SB), R0
 	MOVD	R0, trampEntry+32(FP)
+	RET
+
+// func abiProbe()
+//
+// Called as switchRegs is (checkRegisterABI): records the registers
+// switchRegs relies on.
+TEXT ·abiProbe(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	$·abiSeen(SB), R2
+	MOVD	R0, 0(R2)
+	MOVD	R1, 8(R2)
+	MOVD	g, 16(R2)
+	RET
+
+// func abiProbePC() uintptr
+TEXT ·abiProbePC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·abiProbe(SB), R0
+	MOVD	R0, ret+0(FP)
 	RET

@@ -3,6 +3,7 @@ package ctx_test
 import (
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -286,6 +287,27 @@ func TestRegionNestsAndUnpins(t *testing.T) {
 	assert.Equal(t, []bool{true, true, true}, seen)
 	assert.False(t, ctx.InRegion())
 	runtime.GC() // would be "schedule: holding locks" if still pinned
+}
+
+// Goroutines entering regions at once: each new goroutine's stack is too
+// small for RegionStackBudget, so each grows it on the way in. Run under
+// -race: growing once wrote a package variable (issue 14).
+func TestRegionsOnManyGoroutines(t *testing.T) {
+	const n = 64
+	headroom := make([]uintptr, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			ctx.Region(func() { headroom[i] = gabi.SP() - *gabi.StackLo(gabi.G()) })
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, h := range headroom {
+		assert.GreaterOrEqual(t, h, uintptr(ctx.RegionStackBudget), "goroutine %d", i)
+	}
 }
 
 func TestInitRejectsBadInput(t *testing.T) {

@@ -8,8 +8,8 @@
 
 // func hooked()
 //
-// switchFrom jumps here for a hook context with its registers as it
-// received them: AX = from, BX = to, DX = to.hook, DI = the PC from
+// The switch (switchRegs, or switchFrom for Call's redirect) jumps here
+// for a hook context, with: AX = from, BX = to, DX = to.hook, DI = the PC from
 // resumes at, SI = its SP, BP = its frame pointer; -8(SI) is where a CALL
 // left DI. A handoff point switches goroutines if it may; otherwise, and
 // for every other hook context, tail-call the hook.

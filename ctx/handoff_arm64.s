@@ -8,8 +8,8 @@
 
 // func hooked()
 //
-// switchFrom jumps here for a hook context with its registers as it
-// received them: R0 = from, R1 = to, R26 = to.hook, R5 = the PC from
+// The switch (switchRegs, or switchFrom for Call's redirect) jumps here
+// for a hook context, with: R0 = from, R1 = to, R26 = to.hook, R5 = the PC from
 // resumes at, R6 = its SP, R29 = its frame pointer. A handoff point
 // switches goroutines if it may; otherwise, and for every other hook
 // context, tail-call the hook.

@@ -2,6 +2,7 @@ package ctx
 
 import (
 	"runtime"
+	"unsafe"
 
 	"github.com/corokit/corokit/internal/gabi"
 )
@@ -45,6 +46,13 @@ const RegionStackBudget = 64 << 10
 //
 // A nested Region (fn calling Region again, on any stack) just runs its
 // function: the outer region already holds the pin.
+//
+// Region checks at its end that the goroutine is still on the thread that
+// entered it. A scheduler-visible system call inside the region can let the
+// scheduler move it to another thread while the old one is already dying
+// with "stopm holding locks"; the region's code may then run on, unpinned,
+// until something stops it. Region's end then throws "ctx: the goroutine
+// left its thread inside a Region".
 func Region(fn func()) {
 	// Growing the stack copies it, which needs a precise unwind, which the
 	// sentinel in g.stktopsp makes fatal: hence RegionStackBudget.
@@ -54,18 +62,42 @@ func Region(fn func()) {
 		fn()
 		return
 	}
+	r := enter(g)
+	fn()
+	r.leave(g)
+}
+
+// region is what Region checks and restores at its end.
+type region struct {
+	thread uintptr // g.m at the start
+	lo     uintptr // g.stack.lo: fn must return on the goroutine's own stack
+	topSP  uintptr // g.stktopsp before the sentinel
+}
+
+// enter pins the goroutine, makes room on its stack and stores the
+// sentinel.
+func enter(g unsafe.Pointer) region {
 	gabi.ProcPin()
 	if gabi.SP()-*gabi.StackLo(g) < RegionStackBudget+2*gabi.StackGuard {
 		growStack() // before the sentinel: this copy needs a precise unwind
 	}
-	lo := *gabi.StackLo(g)
-	saved := *top // read after growStack, which moves the stack
+	top := gabi.StkTopSP(g)
+	r := region{thread: *thread(g), lo: *gabi.StackLo(g), topSP: *top} // read after growStack, which moves the stack
 	*top = regionTopSP
-	fn()
-	if *gabi.StackLo(g) != lo {
+	return r
+}
+
+// leave checks that fn returned where Region called it, on the same
+// thread, and ends the region.
+func (r region) leave(g unsafe.Pointer) {
+	if *thread(g) != r.thread {
+		gabi.Throw("ctx: the goroutine left its thread inside a Region: a scheduler-visible system call " +
+			"(file or network I/O, ...) let the scheduler move it, unpinned, while the old thread died")
+	}
+	if *gabi.StackLo(g) != r.lo {
 		gabi.Throw("ctx: a Region's function returned on a foreign stack")
 	}
-	*top = saved
+	*gabi.StkTopSP(g) = r.topSP
 	gabi.ProcUnpin()
 	if gabi.Preempt(g) {
 		// procUnpin does not re-arm a preemption requested meanwhile (the
@@ -75,16 +107,22 @@ func Region(fn func()) {
 	}
 }
 
+// thread is g.m, the thread g runs on.
+func thread(g unsafe.Pointer) *uintptr { return (*uintptr)(unsafe.Add(g, gabi.OffM)) }
+
 // InRegion reports whether the calling goroutine is inside a Region.
 func InRegion() bool { return gabi.InRegion() }
 
-// growStack's frame makes the runtime grow the stack to fit it.
+// growStack's frame makes the runtime grow the stack to fit it. It writes
+// and reads only its own frame: goroutines enter regions at once.
 //
 //go:noinline
-func growStack() {
+func growStack() byte {
 	var pad [RegionStackBudget]byte
 	pad[padIndex] = 1
-	padSink = pad[padIndex]
+	return pad[padIndex]
 }
 
-var padIndex, padSink = 0, byte(0)
+// padIndex is never written: an index the compiler cannot see through, so
+// that pad stays a 64 KiB array in growStack's frame.
+var padIndex = 0

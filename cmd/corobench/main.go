@@ -11,7 +11,9 @@
 // the median ns per round trip (one switch there and one back), the spread,
 // time-stamp-counter ticks per round trip (TSC on amd64, CNTVCT_EL0 on
 // arm64: counter ticks at the measured frequency, not core cycles), round
-// trips per second and the ratio to corokit's raw engine. -json writes the
+// trips per second and the ratios to corokit's raw engine and to the
+// machine's floor (the floor case: a bare register swap in assembly, which
+// no usable switch can beat). -json writes the
 // same as one JSON document (see Report) for collecting machines; compare
 // puts such documents side by side. disasm prints the switch as this binary
 // holds it. scale measures the memory of many suspended coroutines.

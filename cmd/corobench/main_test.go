@@ -106,7 +106,7 @@ func TestTable(t *testing.T) {
 
 func TestDisasm(t *testing.T) {
 	out := mustRun(t, "disasm")
-	assert.Contains(t, out, "ctx.Switch ("+runtime.GOARCH+")")
+	assert.Contains(t, out, "ctx.switchRegs ("+runtime.GOARCH+")")
 	for _, name := range []string{"ctx.switchFrom", "ctx.call", "ctx.trampoline", "continuation.run", "continuation.yield"} {
 		assert.Contains(t, out, name+" ("+runtime.GOARCH+")")
 	}

@@ -156,15 +156,17 @@ func yesNo(b bool) string {
 
 func (r *Report) writeTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tns/round trip\tspread (min-max)\tticks\tround trips/s\tvs raw\t")
-	raw := r.find("raw")
-	for _, c := range r.Cases {
-		ratio := "-"
-		if raw != nil && raw.NsPerRoundTrip > 0 {
-			ratio = fmt.Sprintf("%.2fx", c.NsPerRoundTrip/raw.NsPerRoundTrip)
+	fmt.Fprintln(tw, "case\tns/round trip\tspread (min-max)\tticks\tround trips/s\tvs raw\tvs floor\t")
+	raw, floor := r.find("raw"), r.find("floor")
+	ratio := func(c bench.Result, base *bench.Result) string {
+		if base == nil || base.NsPerRoundTrip <= 0 {
+			return "-"
 		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f-%.1f\t%.0f\t%s\t%s\t\n", c.Name, c.NsPerRoundTrip, c.Min(), c.Max(),
-			c.MedianTicks(), rate(1e9/c.NsPerRoundTrip), ratio)
+		return fmt.Sprintf("%.2fx", c.NsPerRoundTrip/base.NsPerRoundTrip)
+	}
+	for _, c := range r.Cases {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f-%.1f\t%.0f\t%s\t%s\t%s\t\n", c.Name, c.NsPerRoundTrip, c.Min(), c.Max(),
+			c.MedianTicks(), rate(1e9/c.NsPerRoundTrip), ratio(c, raw), ratio(c, floor))
 	}
 	tw.Flush()
 	for _, n := range r.Notes {

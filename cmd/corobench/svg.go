@@ -20,6 +20,7 @@ var groupColors = []struct {
 	{bench.GoRuntime, "#4c78a8"},
 	{bench.OSThreads, "#72b7b2"},
 	{bench.Cxx, "#9d755d"},
+	{bench.Floor, "#bab0ac"},
 }
 
 const otherColor = "#999999"

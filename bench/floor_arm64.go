@@ -1,0 +1,7 @@
+package bench
+
+// floorContext is where a side was left: the registers Go code keeps live
+// across a call, the resume PC (LR) beside SP for arm64's store-pair.
+type floorContext struct{ sp, pc, bp uintptr }
+
+func (c *floorContext) setResumePC(_ []byte, _ uintptr, pc uintptr) { c.pc = pc }
