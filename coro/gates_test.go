@@ -1,6 +1,7 @@
 package coro_test
 
 import (
+	"fmt"
 	"io"
 	"runtime"
 	"runtime/pprof"
@@ -213,3 +214,17 @@ func TestHandoffRaceIsFatal(t *testing.T) {
 }
 
 func whyOff() string { _, why := ctx.HandoffStatus(); return why }
+
+// COROKIT_HANDOFF=runtime turns the assembly handoff off for the process.
+func TestHandoffOffByEnvironment(t *testing.T) {
+	if testproc.IsChild(t) {
+		on, why := ctx.HandoffStatus()
+		c := coro.New(echo)
+		fmt.Printf("on=%v why=%q fallbacks=%d\n", on, why, roundTrips(t, c, 10))
+		c.Close()
+		return
+	}
+	r := testproc.Run(t, "COROKIT_HANDOFF=runtime")
+	require.NoError(t, r.Err, r.Output)
+	require.Contains(t, r.Output, `on=false why="COROKIT_HANDOFF=runtime in the environment" fallbacks=20`)
+}

@@ -1,6 +1,7 @@
 package ctx
 
 import (
+	"os"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -125,6 +126,8 @@ func handoffUnsupported() string {
 	switch {
 	case buildWhyOff != "":
 		return buildWhyOff
+	case os.Getenv("COROKIT_HANDOFF") == "runtime":
+		return "COROKIT_HANDOFF=runtime in the environment"
 	case runtime.GOARCH == "arm64" && gabi.IsCgo():
 		// g lives in R28 and, with cgo, in thread-local storage too, which
 		// only the runtime's save_g writes (the linker refuses it here).
@@ -153,7 +156,8 @@ func EnableHandoff() {
 }
 
 // HandoffStatus reports whether Handoff switches in assembly and, if not,
-// why not. When on, every switch still leaves it to the runtime while the
+// why not. COROKIT_HANDOFF=runtime in the environment turns it off for the
+// whole process, for ruling corokit's switch out when debugging. When on, every switch still leaves it to the runtime while the
 // execution tracer runs, while a goroutine profile is being taken, for a
 // goroutine locked to its thread or a coroutine made by one, inside a
 // testing/synctest bubble or runtime/secret, and on a pinned thread.
