@@ -37,12 +37,12 @@ func diff(old, new []byte) string {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
 			script = append(script, line{' ', a[i]})
 			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			script = append(script, line{'+', b[j]})
-			j++
-		default:
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
 			script = append(script, line{'-', a[i]})
 			i++
+		default:
+			script = append(script, line{'+', b[j]})
+			j++
 		}
 	}
 	const context = 2

@@ -19,12 +19,22 @@ import (
 // A value is one constant of package gabi and where in the toolchain's
 // source it comes from: a field offset (typ and path) or a constant (cnst).
 type value struct {
-	name string   // the constant's name in package gabi
-	typ  string   // a struct type of package runtime, or pullState
-	path []string // the field path inside typ
-	cnst string   // a constant of package runtime
-	race bool     // cnst evaluated as a -race build sees it
+	name  string    // the constant's name in package gabi
+	typ   string    // a struct type of package runtime, or pullState
+	path  []string  // the field path inside typ
+	cnst  string    // a constant of package runtime
+	build buildKind // the builds the value is for
 }
+
+// A buildKind is the kind of build a value holds in: a value that differs
+// with -race comes in two, one for each.
+type buildKind int
+
+const (
+	anyBuild buildKind = iota
+	noRaceBuild
+	raceBuild
+)
 
 // pullState names the struct type of iter.Pull's local variable pull,
 // with V = struct{}: the state its next, yield and stop closures share.
@@ -94,8 +104,8 @@ var groups = []group{
 	}},
 	{"The runtime's stackGuard (runtime/stack.go): stackguard0 is stack.lo plus\n" +
 		"this while no preemption is requested. The race detector enlarges it.", []value{
-		cnst("StackGuardNoRace", "stackGuard"),
-		{name: "StackGuardRace", cnst: "stackGuard", race: true},
+		{name: "StackGuardNoRace", cnst: "stackGuard", build: noRaceBuild},
+		{name: "StackGuardRace", cnst: "stackGuard", build: raceBuild},
 	}},
 	{"Byte offsets in iter.Pull's shared state (the struct of its local variable\n" +
 		"pull) with V = struct{}.", []value{
@@ -313,7 +323,7 @@ func (tc toolchain) compute(arch string, values []value) ([]result, error) {
 	var out []result
 	for _, v := range values {
 		c := plain
-		if v.race {
+		if v.build == raceBuild {
 			if race == nil {
 				if race, err = tc.check(arch, true, false); err != nil {
 					return nil, fmt.Errorf("%s linux/%s -race: %v", tc.version, arch, err)

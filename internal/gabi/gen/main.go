@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"go/build/constraint"
 	"go/format"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,7 +39,7 @@ func main() {
 	flag.Parse()
 	tc, err := findToolchain(*goroot)
 	if err == nil {
-		err = run(tc, *dir, *check)
+		err = run(os.Stdout, tc, *dir, *check)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gabi/gen:", err)
@@ -45,7 +47,9 @@ func main() {
 	}
 }
 
-func run(tc toolchain, dir string, check bool) error {
+// run writes the files for toolchain tc into dir or, with check, reports
+// on w how those in dir differ from them.
+func run(w io.Writer, tc toolchain, dir string, check bool) error {
 	files := map[string][]byte{}
 	for _, arch := range arches {
 		src, err := releaseFile(tc, arch)
@@ -59,15 +63,8 @@ func run(tc toolchain, dir string, check bool) error {
 		return err
 	}
 	files["unsupported.go"] = unsupportedFile(releases)
-	names := slices.Sorted(func(yield func(string) bool) {
-		for name := range files {
-			if !yield(name) {
-				return
-			}
-		}
-	})
 	stale := false
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		path := filepath.Join(dir, name)
 		if !check {
 			if err := os.WriteFile(path, files[name], 0o666); err != nil {
@@ -81,9 +78,9 @@ func run(tc toolchain, dir string, check bool) error {
 		}
 		if same, note := sameOutput(old, files[name]); !same {
 			stale = true
-			fmt.Printf("%s differs from what %s generates:\n%s", path, tc.version, diff(old, files[name]))
+			fmt.Fprintf(w, "%s differs from what %s generates:\n%s", path, tc.version, diff(old, files[name]))
 		} else if note != "" {
-			fmt.Printf("%s: %s\n", path, note)
+			fmt.Fprintf(w, "%s: %s\n", path, note)
 		}
 	}
 	if stale {
@@ -169,7 +166,7 @@ func formatValue(r result) string {
 // source names a value as the runtime's source spells it.
 func source(v value) string {
 	switch {
-	case v.race:
+	case v.build == raceBuild:
 		return v.cnst + " with -race"
 	case v.cnst != "":
 		return v.cnst
