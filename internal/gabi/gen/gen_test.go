@@ -20,7 +20,7 @@ import (
 
 // testToolchain is the toolchain that built this test: the one whose
 // runtime is running.
-func testToolchain(t *testing.T) toolchain {
+func testToolchain(t *testing.T) *toolchain {
 	t.Helper()
 	tc, err := findToolchain("")
 	require.NoError(t, err)

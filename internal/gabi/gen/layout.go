@@ -130,6 +130,14 @@ type toolchain struct {
 	goroot  string
 	version string // as `go env GOVERSION` prints it: go1.26.8
 	release string // go1.26
+
+	checked map[config]*checked // what check has type-checked so far
+}
+
+// A config is what the runtime is type-checked for.
+type config struct {
+	arch string
+	race bool
 }
 
 var releaseRE = regexp.MustCompile(`^go1\.(\d+)`)
@@ -137,25 +145,25 @@ var releaseRE = regexp.MustCompile(`^go1\.(\d+)`)
 // findToolchain describes the toolchain at goroot, or, if goroot is
 // empty, the one `go generate` runs the generator for ($GOROOT), or else
 // the one the go command in $PATH selects.
-func findToolchain(goroot string) (toolchain, error) {
+func findToolchain(goroot string) (*toolchain, error) {
 	if goroot == "" {
 		goroot = os.Getenv("GOROOT")
 	}
 	if goroot == "" {
 		out, err := runGo("go", nil, "env", "GOROOT")
 		if err != nil {
-			return toolchain{}, err
+			return nil, err
 		}
 		goroot = out
 	}
-	tc := toolchain{goroot: goroot}
+	tc := &toolchain{goroot: goroot, checked: map[config]*checked{}}
 	version, err := tc.goCmd(nil, "env", "GOVERSION")
 	if err != nil {
-		return toolchain{}, err
+		return nil, err
 	}
 	m := releaseRE.FindString(version)
 	if m == "" {
-		return toolchain{}, fmt.Errorf("%s: cannot tell the Go release from GOVERSION %q", goroot, version)
+		return nil, fmt.Errorf("%s: cannot tell the Go release from GOVERSION %q", goroot, version)
 	}
 	tc.version, tc.release = version, m
 	return tc, nil
@@ -164,7 +172,7 @@ func findToolchain(goroot string) (toolchain, error) {
 // goCmd runs this toolchain's own go command, with exactly this toolchain
 // (no switching) and its default configuration (no GOFLAGS, no
 // GOEXPERIMENT), plus env.
-func (tc toolchain) goCmd(env []string, args ...string) (string, error) {
+func (tc *toolchain) goCmd(env []string, args ...string) (string, error) {
 	env = append([]string{"GOTOOLCHAIN=local", "GOFLAGS=", "GOEXPERIMENT=", "GOROOT=" + tc.goroot}, env...)
 	return runGo(filepath.Join(tc.goroot, "bin", "go"), env, args...)
 }
@@ -184,7 +192,7 @@ func runGo(gocmd string, env []string, args ...string) (string, error) {
 // builds for linux/arch. Its tool tags (GOAMD64 level, default
 // experiments) and release tags come from that go command: the
 // generator's own would be wrong for another toolchain or architecture.
-func (tc toolchain) context(arch string, race bool) (build.Context, error) {
+func (tc *toolchain) context(arch string, race bool) (build.Context, error) {
 	out, err := tc.goCmd([]string{"GOOS=linux", "GOARCH=" + arch},
 		"list", "-f", "{{join context.ToolTags \",\"}} {{join context.ReleaseTags \",\"}}", "runtime")
 	if err != nil {
@@ -210,12 +218,15 @@ func (tc toolchain) context(arch string, race bool) (build.Context, error) {
 type checked struct {
 	sizes   types.Sizes
 	runtime *types.Package
-	pull    *types.Struct // nil unless iter was checked
+	pull    *types.Struct // nil in a race configuration
 }
 
-// check type-checks this toolchain's runtime (and, with iter, package
-// iter) for linux/arch.
-func (tc toolchain) check(arch string, race, iter bool) (*checked, error) {
+// check type-checks this toolchain's runtime for linux/arch, and iter
+// too unless race.
+func (tc *toolchain) check(arch string, race bool) (*checked, error) {
+	if c := tc.checked[config{arch, race}]; c != nil {
+		return c, nil
+	}
 	ctxt, err := tc.context(arch, race)
 	if err != nil {
 		return nil, err
@@ -230,11 +241,12 @@ func (tc toolchain) check(arch string, race, iter bool) (*checked, error) {
 	if c.runtime, err = imp.Import("runtime"); err != nil {
 		return nil, fmt.Errorf("type-checking runtime: %v", err)
 	}
-	if iter {
+	if !race {
 		if c.pull, err = pullStruct(&ctxt, fset, imp); err != nil {
 			return nil, err
 		}
 	}
+	tc.checked[config{arch, race}] = c
 	return c, nil
 }
 
@@ -314,22 +326,16 @@ func sizeDependsOnTypeParam(t types.Type) bool {
 
 // compute evaluates every value for linux/arch. A field or constant that
 // is missing is an error naming it, the release and the architecture.
-func (tc toolchain) compute(arch string, values []value) ([]result, error) {
-	plain, err := tc.check(arch, false, true)
-	if err != nil {
-		return nil, fmt.Errorf("%s linux/%s: %v", tc.version, arch, err)
-	}
-	var race *checked
+func (tc *toolchain) compute(arch string, values []value) ([]result, error) {
 	var out []result
 	for _, v := range values {
-		c := plain
-		if v.build == raceBuild {
-			if race == nil {
-				if race, err = tc.check(arch, true, false); err != nil {
-					return nil, fmt.Errorf("%s linux/%s -race: %v", tc.version, arch, err)
-				}
+		race := v.build == raceBuild
+		c, err := tc.check(arch, race)
+		if err != nil {
+			if race {
+				return nil, fmt.Errorf("%s linux/%s -race: %v", tc.version, arch, err)
 			}
-			c = race
+			return nil, fmt.Errorf("%s linux/%s: %v", tc.version, arch, err)
 		}
 		r, err := c.eval(v)
 		if err != nil {

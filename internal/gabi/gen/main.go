@@ -49,7 +49,7 @@ func main() {
 
 // run writes the files for toolchain tc into dir or, with check, reports
 // on w how those in dir differ from them.
-func run(w io.Writer, tc toolchain, dir string, check bool) error {
+func run(w io.Writer, tc *toolchain, dir string, check bool) error {
 	files := map[string][]byte{}
 	for _, arch := range arches {
 		src, err := releaseFile(tc, arch)
@@ -125,7 +125,7 @@ func releasesIn(dir, current string) ([]int, error) {
 }
 
 // releaseFile is the source of zruntime_<release>_<arch>.go.
-func releaseFile(tc toolchain, arch string) ([]byte, error) {
+func releaseFile(tc *toolchain, arch string) ([]byte, error) {
 	var values []value
 	for _, g := range groups {
 		values = append(values, g.values...)
