@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -130,6 +131,7 @@ type toolchain struct {
 	goroot  string
 	version string // as `go env GOVERSION` prints it: go1.26.8
 	release string // go1.26
+	minor   int    // 26
 
 	checked map[config]*checked // what check has type-checked so far
 }
@@ -161,11 +163,12 @@ func findToolchain(goroot string) (*toolchain, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := releaseRE.FindString(version)
-	if m == "" {
+	m := releaseRE.FindStringSubmatch(version)
+	if m == nil {
 		return nil, fmt.Errorf("%s: cannot tell the Go release from GOVERSION %q", goroot, version)
 	}
-	tc.version, tc.release = version, m
+	tc.version, tc.release = version, m[0]
+	tc.minor, _ = strconv.Atoi(m[1])
 	return tc, nil
 }
 
