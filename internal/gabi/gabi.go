@@ -11,8 +11,8 @@
 // toolchain's source (zruntime_<release>_<arch>.go, written by
 // `go generate` with the program in ./gen); any other release, OS or
 // architecture fails to build with one error naming what is supported
-// (unsupported.go, generated too), and TestOffsets checks every offset
-// against the running runtime by observation.
+// (unsupported.go, generated too), and the TestOffsets* tests check every
+// value against the running runtime by observation.
 package gabi
 
 //go:generate go run ./gen
