@@ -1,14 +1,21 @@
+//go:build linux && (amd64 || arm64)
+
 // Package gabi is corokit's one window into the Go runtime's private
-// goroutine record (the runtime's g struct): its field offsets for the
-// supported Go release, a way to find the current g, and the few runtime
-// functions that corokit links to.
+// structures (the goroutine record g, the thread record m, gobuf, coro and
+// iter.Pull's state): their field offsets and constants for the running Go
+// release, a way to find the current g, and the few runtime functions that
+// corokit links to.
 //
 // Everything here is private to the runtime and may change with any Go
-// release. The offsets live in a file guarded by a build constraint naming
-// the Go release they were read from; any other release fails to build
-// (see unsupported.go), and TestOffsets checks every offset against the
-// running runtime by observation.
+// release. The offsets and constants are generated from each supported
+// toolchain's source (zruntime_<release>_<arch>.go, written by
+// `go generate` with the program in ./gen); any other release, OS or
+// architecture fails to build with one error naming what is supported
+// (unsupported.go, generated too), and the TestOffsets* tests check every
+// value against the running runtime by observation.
 package gabi
+
+//go:generate go run ./gen
 
 import (
 	"unsafe"

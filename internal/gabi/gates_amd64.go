@@ -1,3 +1,5 @@
+//go:build linux
+
 package gabi
 
 import "golang.org/x/arch/x86/x86asm"

@@ -1,8 +1,7 @@
-//go:build !race
+//go:build linux && (amd64 || arm64) && !race
 
 package gabi
 
-// StackGuard is the runtime's stackGuard (runtime/stack.go): stackguard0 is
-// stack.lo+StackGuard while no preemption is requested. The race detector
-// doubles the nosplit allowance in it.
-const StackGuard = 800 + 128
+// StackGuard is the runtime's stackGuard (runtime/stack.go) in this build:
+// stackguard0 is stack.lo+StackGuard while no preemption is requested.
+const StackGuard = StackGuardNoRace

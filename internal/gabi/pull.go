@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm64)
+
 package gabi
 
 import (
@@ -93,7 +95,7 @@ func probePull() (next func() (struct{}, bool), fail string) {
 func checkPull(p Pull, next func() (struct{}, bool), stop func(), body *unsafe.Pointer, inBody *[3]bool) string {
 	gp := func() unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Add(p.Coro, OffCoroGP)) }
 	waiting := func(g unsafe.Pointer) bool {
-		return Status(g) == Gwaiting && *(*uint8)(unsafe.Add(g, OffWaitReason)) == WaitReasonCoroutine
+		return status(g) == Gwaiting && *(*uint8)(unsafe.Add(g, OffWaitReason)) == WaitReasonCoroutine
 	}
 	if g := gp(); g == nil || !waiting(g) {
 		return "the coroutine of a new iter.Pull is not a goroutine waiting in a coroutine (closure word " +
@@ -122,7 +124,7 @@ func checkPull(p Pull, next func() (struct{}, bool), stop func(), body *unsafe.P
 	return ""
 }
 
-// Status is g.atomicstatus, read atomically.
-func Status(g unsafe.Pointer) uint32 {
+// status is g.atomicstatus, read atomically.
+func status(g unsafe.Pointer) uint32 {
 	return atomic.LoadUint32((*uint32)(unsafe.Add(g, OffAtomicStatus)))
 }

@@ -10,6 +10,11 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	// Off linux/amd64 and linux/arm64 with a supported Go release, gabi's
+	// build fails with one error that names where corokit runs; importing
+	// it keeps this package's own errors out of that report.
+	_ "github.com/corokit/corokit/internal/gabi"
 )
 
 // Scan passes the contents of path to f, a buffer's worth at a time,
