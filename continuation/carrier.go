@@ -135,9 +135,10 @@ func (k *cont) mount(c *Continuation) {
 	k.makeLast()
 }
 
-// makeLast makes k its scope's last continuation, which Yield's fast path
-// looks at first. The pointer is stored only when it changes: an atomic
-// store is a locked instruction, and Run and Yield are hot paths.
+// makeLast makes k its scope's last continuation, which a Yield from a
+// goroutine that runs no continuation of the scope looks at (lastMounted).
+// The pointer is stored only when it changes: an atomic store is a locked
+// instruction, and Run is a hot path.
 func (k *cont) makeLast() {
 	if k.scope.last.Load() != k {
 		k.scope.last.Store(k)

@@ -64,6 +64,7 @@ type Scope struct {
 	name  string
 	last  atomic.Pointer[cont] // the one mounted most recently, for a Yield from a foreign goroutine
 	yield func(ctx.Caller)     // Yield's hook: s.yieldHook
+	slow  atomic.Int64         // Yields that took the hook, not a fast path (for tests)
 }
 
 // NewScope returns a new scope with the given name.
@@ -342,6 +343,7 @@ func Yield(scope *Scope) bool { return yield(scope, nil, nil, 0) }
 //go:noinline
 func (s *Scope) yieldHook() func(ctx.Caller) {
 	return func(caller ctx.Caller) {
+		s.slow.Add(1)
 		g := gabi.G()
 		car := lookupCarrier(g)
 		var inner *cont
@@ -396,7 +398,6 @@ func (k *cont) yieldRaw(caller ctx.Caller, target *cont, car *carrier) {
 		ctx.Move(in.parent.selfC, in.parentC)
 		in.parent.inside = in
 	}
-	target.makeLast() // the next Yield to it can take the fast way
 	target.unmount(car)
 	if target.inside == nil {
 		target.fast = fastSuspended // its next Run can take the fast way

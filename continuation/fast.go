@@ -12,27 +12,28 @@ import (
 // to, live, ok), so that the slow way is a jump to it with fn in place of
 // c or s; from, to and live are only room for call.
 //
+// yield finds k, the innermost continuation mounted on the calling
+// goroutine, through the goroutine's own carrier (the table carrierFor
+// fills, hashed as slot does; a carrier in the overflow map takes the slow
+// way), so that it costs the same however many continuations a scope has
+// and wherever they run. k must be of scope s.
+//
 // On the Raw engine, run mounts k the fast way (carrier.lazy) and
 // switches to its stack if k is fastSuspended, the goroutine runs inside a
 // region, and no other continuation is mounted the fast way on k's
-// goroutine. yield unmounts k, the continuation s was last mounted with,
-// and switches to k's Run caller if the calling code runs on k's own
-// stack, k is fastMounted (so it is the innermost continuation on its
-// goroutine), and k is not in a critical section. Running on k's stack
-// means running on k's goroutine; k's bounds never change, so the
-// comparison is sound even when s.last is another goroutine's
-// continuation. (A finished k's stack is reused only through its
-// allocator, after k stopped being fastMounted.)
+// goroutine. yield takes k from carrier.lazy, unmounts it and switches to
+// k's Run caller if the calling code runs on k's own stack (not on a stack
+// k's body switched to) and k is not in a critical section.
 //
 // On the Goroutine engine, run marks k goMounted and jumps to its
 // coroutine's Resume hook if k is goSuspended and the calling goroutine is
 // the one that last ran k, with nothing mounted (so k is outermost again).
 // It leaves that goroutine's carrier alone: nothing reads it before k is
-// suspended or ends (see unmountDirect). yield marks k goSuspended and
-// jumps to the Yield hook if it runs on k's body goroutine with nothing
-// mounted inside k, k is not in a critical section, and the goroutine is
-// not locked to its thread. The goroutines are told apart by g and id, as
-// carriers are.
+// suspended or ends (see unmountDirect). yield takes k from the body
+// goroutine's carrier (cur: nothing is mounted inside k), marks it
+// goSuspended and jumps to the Yield hook if k is goMounted, not in a
+// critical section, and the goroutine is not locked to its thread. The
+// goroutines are told apart by g and id, as carriers are.
 //
 // Neither writes a pointer: the collector's write barrier is Go's to
 // make, and the fast paths store only addresses and flags.

@@ -53,37 +53,50 @@ slow:
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
+//
+// k is the innermost continuation mounted on the calling goroutine, found
+// through the goroutine's own carrier (carrierFor's table, hashed as slot
+// does; a carrier in the overflow map takes the slow way): Raw, the one
+// Run's fast path mounted (carrier.lazy); Goroutine engine, the carrier's
+// cur. It must be of scope s.
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
-	MOVQ	s+0(FP), AX
-	MOVQ	Scope_last(AX), AX			// k: s's continuation mounted last, anywhere
-	TESTQ	AX, AX
+	MOVQ	(TLS), CX				// g
+	MOVQ	CX, DX
+	SHRQ	$4, DX
+	MOVQ	$0x9E3779B97F4A7C15, R8
+	IMULQ	R8, DX
+	SHRQ	$(64-const_tableBits), DX
+	LEAQ	·table(SB), R8
+	MOVQ	(R8)(DX*8), DX				// the carrier in g's slot,
+	TESTQ	DX, DX
 	JEQ	slow
-	MOVQ	cont_fast(AX), CX
-	CMPQ	CX, $const_fastMounted			// Raw, mounted the fast way
-	JNE	goroutine
-	CMPQ	SP, cont_lo(AX)				// on k's own stack, so on k's goroutine,
-	JCS	slow					// and k is the innermost there
+	CMPQ	carrier_g(DX), CX			// if it is this goroutine's
+	JNE	slow
+	MOVQ	const_gGoid(CX), R8
+	CMPQ	carrier_goid(DX), R8			// (not an earlier goroutine's on the same g)
+	JNE	slow
+	MOVQ	s+0(FP), R9
+	MOVQ	carrier_lazy(DX), AX			// Raw: k, mounted the fast way
+	TESTQ	AX, AX
+	JEQ	goroutine
+	CMPQ	cont_scope(AX), R9			// of s,
+	JNE	slow
+	CMPQ	SP, cont_lo(AX)				// running on k's own stack (not on a stack
+	JCS	slow					// that k's body switched to),
 	CMPQ	SP, cont_hi(AX)
 	JCC	slow
 	CMPQ	cont_pins(AX), $0			// not in a critical section
 	JNE	slow
-	MOVQ	cont_car(AX), CX
-	MOVQ	$0, carrier_lazy(CX)			// unmount k
+	MOVQ	$0, carrier_lazy(DX)			// unmount k
 	MOVQ	$const_fastSuspended, cont_fast(AX)
 	JMP	switch
 goroutine:
-	CMPQ	CX, $const_goMounted			// Goroutine engine, the same
+	MOVQ	carrier_cur(DX), AX			// Goroutine engine: k, innermost on its body goroutine,
+	TESTQ	AX, AX
+	JEQ	slow
+	CMPQ	cont_scope(AX), R9			// of s,
 	JNE	slow
-	MOVQ	(TLS), CX
-	MOVQ	cont_bodyCar(AX), DX
-	CMPQ	carrier_g(DX), CX			// on k's body goroutine,
-	JNE	slow
-	MOVQ	const_gGoid(CX), R8
-	CMPQ	carrier_goid(DX), R8
-	JNE	slow
-	CMPQ	carrier_cur(DX), AX			// with nothing mounted inside k
-	JNE	slow
-	CMPQ	carrier_lazy(DX), $0
+	CMPQ	cont_fast(AX), $const_goMounted		// mounted the fast way,
 	JNE	slow
 	CMPQ	cont_pins(AX), $0			// not in a critical section,
 	JNE	slow

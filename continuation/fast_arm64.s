@@ -55,42 +55,49 @@ slow:
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
+	MOVD	g, R4					// the carrier in g's slot (see amd64),
+	LSR	$4, R4
+	MOVD	$0x9E3779B97F4A7C15, R3
+	MUL	R3, R4
+	LSR	$(64-const_tableBits), R4
+	MOVD	$·table(SB), R3
+	MOVD	(R3)(R4<<3), R4
+	CBZ	R4, slow
+	MOVD	carrier_g(R4), R3			// if it is this goroutine's
+	CMP	g, R3
+	BNE	slow
+	MOVD	carrier_goid(R4), R3
+	MOVD	const_gGoid(g), R5
+	CMP	R5, R3					// (not an earlier goroutine's on the same g)
+	BNE	slow
 	MOVD	s+0(FP), R7
-	MOVD	Scope_last(R7), R2			// k: s's continuation mounted last, anywhere
-	CBZ	R2, slow
-	MOVD	cont_fast(R2), R3
-	CMP	$const_fastMounted, R3			// Raw, mounted the fast way
-	BNE	goroutine
+	MOVD	carrier_lazy(R4), R2			// Raw: k, mounted the fast way
+	CBZ	R2, goroutine
+	MOVD	cont_scope(R2), R3
+	CMP	R7, R3					// of s,
+	BNE	slow
 	MOVD	RSP, R3
-	MOVD	cont_lo(R2), R4
-	CMP	R4, R3					// on k's own stack, so on k's goroutine,
-	BLO	slow					// and k is the innermost there
-	MOVD	cont_hi(R2), R4
-	CMP	R4, R3
+	MOVD	cont_lo(R2), R5
+	CMP	R5, R3					// running on k's own stack (not on a stack
+	BLO	slow					// that k's body switched to),
+	MOVD	cont_hi(R2), R5
+	CMP	R5, R3
 	BHS	slow
 	MOVD	cont_pins(R2), R3
 	CBNZ	R3, slow				// not in a critical section
-	MOVD	cont_car(R2), R4
 	MOVD	ZR, carrier_lazy(R4)			// unmount k
 	MOVD	$const_fastSuspended, R3
 	MOVD	R3, cont_fast(R2)
 	JMP	switch
 goroutine:
-	CMP	$const_goMounted, R3			// Goroutine engine, the same
+	MOVD	carrier_cur(R4), R2			// Goroutine engine: k, innermost on its body goroutine,
+	CBZ	R2, slow
+	MOVD	cont_scope(R2), R3
+	CMP	R7, R3					// of s,
 	BNE	slow
-	MOVD	cont_bodyCar(R2), R4
-	MOVD	carrier_g(R4), R3
-	CMP	g, R3					// on k's body goroutine,
+	MOVD	cont_fast(R2), R3
+	CMP	$const_goMounted, R3			// mounted the fast way,
 	BNE	slow
-	MOVD	carrier_goid(R4), R3
-	MOVD	const_gGoid(g), R5
-	CMP	R5, R3
-	BNE	slow
-	MOVD	carrier_cur(R4), R3
-	CMP	R2, R3					// with nothing mounted inside k
-	BNE	slow
-	MOVD	carrier_lazy(R4), R3
-	CBNZ	R3, slow
 	MOVD	cont_pins(R2), R3
 	CBNZ	R3, slow				// not in a critical section,
 	MOVD	const_gLockedM(g), R3
@@ -105,6 +112,7 @@ switch:
 	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 slow:
+	MOVD	s+0(FP), R7
 	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...)
 	MOVD	R2, s+0(FP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)

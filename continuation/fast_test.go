@@ -236,3 +236,38 @@ func TestGoroutineFastPathPanics(t *testing.T) {
 	assert.Equal(t, uintptr(slowOnly), c.fast)
 	assert.Nil(t, carrierFor(gabi.G()).cur)
 }
+
+// Two continuations of one scope, run in turn, both keep to the fast
+// paths: Yield finds its continuation through its own goroutine's carrier,
+// not through whichever the scope mounted last. Only each one's first
+// Yield, after its first Run (always the hook's), takes the hook.
+func TestFastPathsTwoOfOneScope(t *testing.T) {
+	for _, engine := range []coro.Engine{coro.Goroutine, coro.Raw} {
+		t.Run(engine.String(), func(t *testing.T) {
+			scope := NewScope("two")
+			body := func() {
+				for {
+					Yield(scope)
+				}
+			}
+			run := func(f func()) {
+				if engine == coro.Raw {
+					coro.Region(f)
+				} else {
+					f()
+				}
+			}
+			run(func() {
+				a := New(scope, body, coro.WithEngine(engine))
+				b := New(scope, body, coro.WithEngine(engine))
+				for i := 0; i < 1000; i++ {
+					a.Run()
+					b.Run()
+				}
+				require.Equal(t, int64(2), scope.slow.Load(), "yields that took the hook")
+				require.NoError(t, a.Close())
+				require.NoError(t, b.Close())
+			})
+		})
+	}
+}
