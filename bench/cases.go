@@ -123,18 +123,23 @@ func prepareRaw() (func(int), func()) {
 	return run, func() {}
 }
 
-var benchScope = continuation.NewScope("bench")
+// Each continuation case has a scope of its own: cases measured in turn
+// share nothing.
+var rawScope, goroutineScope = continuation.NewScope("raw"), continuation.NewScope("goroutine")
 
-func yieldForever() {
-	for {
-		continuation.Yield(benchScope)
+// yieldForever returns a body that yields to scope for ever.
+func yieldForever(scope *continuation.Scope) func() {
+	return func() {
+		for {
+			continuation.Yield(scope)
+		}
 	}
 }
 
 func prepareContinuationRaw() (func(int), func()) {
 	run := func(n int) {
 		inRegions(n, func(k int) {
-			c := continuation.New(benchScope, yieldForever, coro.WithEngine(coro.Raw), coro.WithStackSize(16<<10))
+			c := continuation.New(rawScope, yieldForever(rawScope), coro.WithEngine(coro.Raw), coro.WithStackSize(16<<10))
 			for i := 0; i < k; i++ {
 				c.Run()
 			}
@@ -145,7 +150,7 @@ func prepareContinuationRaw() (func(int), func()) {
 }
 
 func prepareContinuationGoroutine() (func(int), func()) {
-	c := continuation.New(benchScope, yieldForever)
+	c := continuation.New(goroutineScope, yieldForever(goroutineScope))
 	run := func(n int) {
 		for i := 0; i < n; i++ {
 			c.Run()

@@ -223,7 +223,7 @@ func (c *Continuation) Run() {
 	// on behalf of Run's or Yield's caller (ctx.Caller.Redirect): on the
 	// Raw engine always, on the Goroutine engine for an outermost Run and
 	// a Yield to the innermost continuation (docs/design.md, section 6).
-	run(c, nil, nil, 0)
+	runFn(c, nil, nil, 0, 0)
 	runtime.KeepAlive(c) // while goMounted, only cont.user points to it
 }
 

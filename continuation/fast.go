@@ -37,8 +37,18 @@ import (
 //
 // Neither writes a pointer: the collector's write barrier is Go's to
 // make, and the fast paths store only addresses and flags.
-func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
+func run() // called through runFn
 func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
+
+// runFn calls run with the register ABI, c in the first argument register,
+// as ctx.Switch calls the switch: no argument goes through memory on the
+// way in. Its type has five words of arguments because the caller reserves
+// their spill space above the return PC, and that is where run's slow way
+// lays out ctx.call's arguments.
+var runFn = func() func(c *Continuation, from, to *ctx.Context, live, ok uintptr) {
+	pc, _ := textAddrs()
+	return gabi.FuncAt[func(c *Continuation, from, to *ctx.Context, live, ok uintptr)](pc)
+}()
 
 // cont.fast's values.
 const (

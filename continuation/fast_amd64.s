@@ -9,15 +9,19 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
-TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
-	MOVQ	c+0(FP), BX
+// func run()
+//
+// Run calls it through runFn, with the register ABI: AX = c, R14 = g,
+// X15 = 0, and above the return PC the caller's spill space for runFn's
+// five arguments, which is where ctx.call takes its own (fn, from, to,
+// live, ok): the slow way stores c.run in the first slot and jumps.
+TEXT ·run(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	AX, BX					// c
 	MOVQ	Continuation_cont(BX), AX		// k
 	MOVQ	cont_fast(AX), CX
 	CMPQ	CX, $const_fastSuspended		// Raw, suspended in a Yield to itself, not done
 	JNE	goroutine
-	MOVQ	(TLS), CX
-	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// in a region: a Switch to a context that
+	CMPQ	const_gStkTopSP(R14), $const_regionTopSP	// in a region: a Switch to a context that
 	JNE	slow					// cannot run would throw, not panic with k mounted
 	MOVQ	cont_car(AX), CX
 	CMPQ	carrier_lazy(CX), $0			// one continuation mounted the fast way at a time
@@ -28,11 +32,10 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
 goroutine:
 	CMPQ	CX, $const_goSuspended			// Goroutine engine, the same
 	JNE	slow
-	MOVQ	(TLS), CX
 	MOVQ	cont_callerCar(AX), DX
-	CMPQ	carrier_g(DX), CX			// the goroutine that last ran k, as its outermost
+	CMPQ	carrier_g(DX), R14			// the goroutine that last ran k, as its outermost
 	JNE	slow
-	MOVQ	const_gGoid(CX), CX
+	MOVQ	const_gGoid(R14), CX
 	CMPQ	carrier_goid(DX), CX			// (and not a later one on the same g)
 	JNE	slow
 	CMPQ	carrier_cur(DX), $0			// with nothing mounted: k is outermost again
@@ -44,12 +47,10 @@ goroutine:
 switch:
 	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
 	MOVQ	Continuation_to(BX), BX			// to: k's stack, or the hook that resumes it,
-	MOVQ	(TLS), R14				// (ABI0 code need not keep g in R14)
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)	// with our return PC on top, BP the caller's
 slow:
-	MOVQ	c+0(FP), AX
-	MOVQ	Continuation_run(AX), AX		// ctx.call(c.run, ...)
-	MOVQ	AX, c+0(FP)
+	MOVQ	Continuation_run(BX), AX
+	MOVQ	AX, 8(SP)				// ctx.call(c.run, ...), in the spill space
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)

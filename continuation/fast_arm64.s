@@ -9,9 +9,14 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// func run(c *Continuation, from, to *ctx.Context, live uintptr) (ok bool)
-TEXT ·run(SB), NOSPLIT|NOFRAME, $0-33
-	MOVD	c+0(FP), R7
+// func run()
+//
+// Run calls it through runFn, with the register ABI: R0 = c, g in R28,
+// and above the caller's LR slot the caller's spill space for runFn's five
+// arguments, which is where ctx.call takes its own (fn, from, to, live,
+// ok): the slow way stores c.run in the first slot and jumps.
+TEXT ·run(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	R0, R7					// c
 	MOVD	Continuation_cont(R7), R2		// k
 	MOVD	cont_fast(R2), R3
 	CMP	$const_fastSuspended, R3		// Raw, suspended in a Yield to itself, not done
@@ -49,8 +54,8 @@ switch:
 	MOVD	Continuation_to(R7), R1			// to: k's stack, or the hook that resumes it,
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)	// resuming at LR, with our SP and R29
 slow:
-	MOVD	Continuation_run(R7), R2		// ctx.call(c.run, ...)
-	MOVD	R2, c+0(FP)
+	MOVD	Continuation_run(R7), R2		// ctx.call(c.run, ...), in the spill space
+	MOVD	R2, 8(RSP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)

@@ -142,7 +142,7 @@ var Switch = func() func(from, to *Context) {
 	// of ctx there: a function Switch would leave a frame, and a
 	// mispredicted return, on every switch).
 	regs, _, _, _, _ := textAddrs()
-	return funcOf[func(from, to *Context)](regs)
+	return gabi.FuncAt[func(from, to *Context)](regs)
 }()
 
 // A Caller is the call to Call in progress, as the function Call runs sees
@@ -367,7 +367,7 @@ func init() { checkRegisterABI() }
 // and panics unless the registers held what switchRegs expects.
 func checkRegisterABI() {
 	var a, b Context
-	funcOf[func(a, b *Context)](abiProbePC())(&a, &b)
+	gabi.FuncAt[func(a, b *Context)](abiProbePC())(&a, &b)
 	want := abiRegs{uintptr(unsafe.Pointer(&a)), uintptr(unsafe.Pointer(&b)), uintptr(gabi.G())}
 	if abiSeen != want {
 		panic(fmt.Sprintf("ctx: a call through a func value passed %#x (first two arguments, g; X15 on amd64 "+
@@ -380,13 +380,6 @@ func checkRegisterABI() {
 type abiRegs [3]uintptr
 
 var abiSeen abiRegs
-
-// funcOf makes a func value that calls the code at pc: a func value
-// points to a record whose first word is the code's address.
-func funcOf[F any](pc uintptr) F {
-	rec := &struct{ pc uintptr }{pc}
-	return *(*F)(unsafe.Pointer(&rec))
-}
 
 // A Routine is one of this package's assembly routines, for disassemblers
 // and inspectors.

@@ -30,7 +30,7 @@ func TestRegionLeftItsThread(t *testing.T) {
 // arrive in registers; the probe sees what a caller passes that way.
 func TestRegisterABI(t *testing.T) {
 	var a, b Context
-	funcOf[func(a, b *Context)](abiProbePC())(&b, &a)
+	gabi.FuncAt[func(a, b *Context)](abiProbePC())(&b, &a)
 	want := abiRegs{uintptr(unsafe.Pointer(&b)), uintptr(unsafe.Pointer(&a)), uintptr(gabi.G())}
 	assert.Equal(t, want, abiSeen, "first two argument registers, then g (zero on amd64 unless X15 was zero)")
 	assert.NotPanics(t, checkRegisterABI)

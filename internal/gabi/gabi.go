@@ -128,3 +128,12 @@ var iscgo bool
 
 // IsCgo reports whether the binary links cgo (runtime/cgo).
 func IsCgo() bool { return iscgo }
+
+// FuncAt makes a func value of type F that calls the code at pc, with Go's
+// register ABI whatever the code's own convention: a func value points to
+// a record whose first word is the code's address. The code must take the
+// arguments as that ABI passes them.
+func FuncAt[F any](pc uintptr) F {
+	rec := &struct{ pc uintptr }{pc}
+	return *(*F)(unsafe.Pointer(&rec))
+}
