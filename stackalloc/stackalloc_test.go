@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
@@ -173,6 +175,21 @@ func TestMaxMapCountError(t *testing.T) {
 		ballast[len(ballast)-1] = 1
 		ballast = nil
 		runtime.GC()
+		// Start spare threads too: a thread's stack is a mapping, and a
+		// runtime that must start one after they ran out dies ("fatal
+		// error: newosproc"; once in four -race runs). Threads stay, idle,
+		// once their goroutines unlock them.
+		var spare sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			spare.Add(1)
+			go func() {
+				defer spare.Done()
+				runtime.LockOSThread()
+				time.Sleep(20 * time.Millisecond)
+				runtime.UnlockOSThread()
+			}()
+		}
+		spare.Wait()
 		a := New(WithGuard(GuardMprotect), WithReservation(1<<30))
 		for i := 0; ; i++ {
 			_, err := a.Alloc(4 << 10)
