@@ -127,7 +127,11 @@ func prepareRaw() (func(int), func()) {
 // share nothing.
 var rawScope, goroutineScope = continuation.NewScope("raw"), continuation.NewScope("goroutine")
 
-// yieldForever returns a body that yields to scope for ever.
+// yieldForever returns a body that yields to scope for ever. Not inlined:
+// the compiler inlines nothing into the closures of a function that is
+// itself inlined, and Yield must be inlined into the body.
+//
+//go:noinline
 func yieldForever(scope *continuation.Scope) func() {
 	return func() {
 		for {

@@ -18,6 +18,13 @@
 // argument is what the pending Yield returns. Resume reports alive=false
 // when the body has returned, with the value it returned.
 //
+// Resume and Yield are inlined into the function that calls them, and must
+// be: each call level between that code and the switch costs about as much
+// as the switch itself. The Go compiler inlines nothing into a closure
+// made by a function that it inlines in turn, so a body written as a
+// closure returned by a small helper should come from a helper marked
+// //go:noinline (or be a plain function).
+//
 // # Engines
 //
 // Goroutine (the default) runs each coroutine on a goroutine of its own
