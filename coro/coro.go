@@ -80,18 +80,12 @@
 // lock that happens to be free, or a system call made while no collection
 // runs, may pass without an error, so a test run that survives proves
 // little. And a scheduler-visible system call may hand the goroutine to
-// another thread, on which the body runs on, still inside the region, for a
-// while after the fatal error has begun. Misuse of corokit's API inside a
+// another thread, on which the region's code runs on until the process
+// stops or the region ends, which then throws ("ctx: the goroutine left its
+// thread inside a Region"). Misuse of corokit's API inside a
 // region (resuming a finished Raw coroutine, yielding from the wrong stack)
 // is a fatal error too, rather than a panic, which would be fatal anyway.
 package coro
-
-// LEAD (issue 14): the package doc's sentence "And a scheduler-visible
-// system call may hand the goroutine to another thread, on which the body
-// runs on ... for a while after the fatal error has begun" is true with or
-// without the rawswitch helper's check that throws when a region's thread
-// changes; once that check lands, say where the body stops (the next
-// switch or the region's end), here, in ctx.Region's doc and in the README.
 
 import (
 	"fmt"
