@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -81,14 +80,7 @@ func TestGateTracer(t *testing.T) {
 func TestGateGoroutineProfile(t *testing.T) {
 	// A goroutine profile of many goroutines records them while the world
 	// runs; switches made meanwhile must let the runtime record the body.
-	block := make(chan struct{})
-	var parked sync.WaitGroup
-	for i := 0; i < 20_000; i++ {
-		parked.Add(1)
-		go func() { parked.Done(); <-block }()
-	}
-	parked.Wait()
-	defer close(block)
+	defer testproc.Park(20_000)()
 	c := coro.New(echo)
 	defer c.Close()
 	requireFast(t, c)

@@ -6,10 +6,10 @@ import (
 	"io"
 	"runtime/pprof"
 	"runtime/trace"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/require"
 )
 
@@ -30,14 +30,7 @@ func TestProbeHandoff(t *testing.T) {
 
 	// The profile records goroutines while the world runs: watch the flag
 	// from another goroutine meanwhile.
-	block := make(chan struct{})
-	var parked sync.WaitGroup
-	for i := 0; i < 20_000; i++ {
-		parked.Add(1)
-		go func() { parked.Done(); <-block }()
-	}
-	parked.Wait()
-	defer close(block)
+	defer testproc.Park(20_000)()
 	seen := make(chan bool)
 	stop := make(chan struct{})
 	go func() {

@@ -2,6 +2,7 @@ package testproc
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 )
 
@@ -25,4 +26,17 @@ func GCLoop() (cycles func() int64, stop func()) {
 		}
 	}()
 	return n.Load, func() { close(done) }
+}
+
+// Park starts n goroutines that block until release is called: a
+// goroutine profile of the process then takes long enough to watch.
+func Park(n int) (release func()) {
+	block := make(chan struct{})
+	var parked sync.WaitGroup
+	for i := 0; i < n; i++ {
+		parked.Add(1)
+		go func() { parked.Done(); <-block }()
+	}
+	parked.Wait()
+	return func() { close(block) }
 }
