@@ -1,6 +1,9 @@
 package coro
 
-import "unsafe"
+import (
+	"errors"
+	"unsafe"
+)
 
 // SetRuntimeSwitch makes every later switch of a Goroutine-engine
 // coroutine go through iter.Pull (on) or through corokit's assembly where
@@ -14,3 +17,17 @@ func Fallbacks[In, Out any](c *Coro[In, Out]) int { return int(c.gor.h.Fallbacks
 // RuntimeCoro returns the *runtime.coro a Goroutine-engine coroutine
 // switches through.
 func RuntimeCoro[In, Out any](c *Coro[In, Out]) unsafe.Pointer { return c.gor.pull.Coro }
+
+// WithoutPullState runs f with the Goroutine engine as it runs where gabi
+// cannot verify iter.Pull's state: every switch through iter.Pull, and
+// Close's Goexit on a goroutine of its own.
+func WithoutPullState(f func()) {
+	old := probePull
+	probePull = func() error { return errors.New("iter.Pull's state not verified (test)") }
+	defer func() { probePull = old }()
+	f()
+}
+
+// UsesPullState reports whether a Goroutine-engine coroutine reaches
+// iter.Pull's state (and so may switch in assembly).
+func UsesPullState[In, Out any](c *Coro[In, Out]) bool { return c.gor.pullOK }

@@ -47,6 +47,10 @@ const (
 	turnClosed   = 4 // closed before it finished
 )
 
+// probePull is gabi.ProbePull; tests replace it to exercise the engine
+// as it runs where iter.Pull's state cannot be verified.
+var probePull = gabi.ProbePull
+
 var errYieldedInClose = errors.New("coro: the body yielded again while Close unwound it")
 
 // newGoroutine returns the user's handle. The body gets a second handle to
@@ -55,7 +59,7 @@ var errYieldedInClose = errors.New("coro: the body yielded again while Close unw
 // close the coroutine and its goroutine exits.
 func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *Coro[In, Out] {
 	ctx.EnableHandoff()
-	gc := &goCoro[In, Out]{panicValues: cfg.panicValues, pullOK: gabi.ProbePull() == nil}
+	gc := &goCoro[In, Out]{panicValues: cfg.panicValues, pullOK: probePull() == nil}
 	outer, inner := gc.handle(), gc.handle()
 	gc.next, gc.stop = iter.Pull(iter.Seq[struct{}](func(yield func(struct{}) bool) {
 		gc.run(body, inner, yield)
@@ -144,14 +148,6 @@ func (gc *goCoro[In, Out]) bodyEnded() {
 		return
 	}
 	gc.h.SetTurn(turnFinished)
-}
-
-// resumeBody runs the body until it yields or ends, through iter.Pull.
-func (gc *goCoro[In, Out]) resumeBody() {
-	if gc.pullOK {
-		gc.pull.SetYieldNext(false) // the body is suspended, however it got there
-	}
-	gc.next()
 }
 
 // afterResume finishes a Resume once the body has handed the turn back:
@@ -247,7 +243,8 @@ func (gc *goCoro[In, Out]) close() error {
 // (afterYield), its deferred calls run, and its goroutine ends.
 func (gc *goCoro[In, Out]) unwind() {
 	if gc.pullOK {
-		gc.resumeBody() // bodyEnded keeps iter.Pull from passing the Goexit on
+		gc.pull.SetYieldNext(false) // the body is suspended, however it got there
+		gc.next()                   // bodyEnded keeps iter.Pull from passing the Goexit on
 		return
 	}
 	// Without iter.Pull's flags, the Goexit reaches whoever called next:

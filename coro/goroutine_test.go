@@ -182,3 +182,48 @@ func TestGoroutineWithPanicValues(t *testing.T) {
 	assert.PanicsWithError(t, "boom", func() { c.Resume(0) }, "the body's own value, not a *PanicError")
 	assert.True(t, c.Done())
 }
+
+// Where gabi cannot verify iter.Pull's state (a Go release it was not
+// generated for), the Goroutine engine switches through iter.Pull alone
+// and keeps every promise: values, panics carried to the resumer, Close's
+// unwinding that no recover stops, and a Goexit that ends the resumer.
+func TestGoroutineWithoutPullState(t *testing.T) {
+	coro.WithoutPullState(func() {
+		var order []string
+		c := coro.New(func(c *coro.Coro[int, int], in int) int {
+			defer func() { order = append(order, "deferred") }()
+			defer func() { recover() }() // cannot stop Close
+			for {
+				in = c.Yield(in * 2)
+			}
+		})
+		require.False(t, coro.UsesPullState(c))
+		for i := 1; i <= 3; i++ {
+			out, alive := c.Resume(i)
+			require.True(t, alive)
+			require.Equal(t, 2*i, out)
+		}
+		require.NoError(t, c.Close())
+		assert.Equal(t, []string{"deferred"}, order)
+		assert.True(t, c.Done())
+
+		p := coro.New(func(c *coro.Coro[int, int], in int) int { panic("boom") })
+		var pe *coro.PanicError
+		func() {
+			defer func() { pe, _ = recover().(*coro.PanicError) }()
+			p.Resume(0)
+		}()
+		require.NotNil(t, pe)
+		assert.Equal(t, "boom", pe.Value)
+
+		g := coro.New(func(c *coro.Coro[int, int], in int) int { runtime.Goexit(); return 0 })
+		resumed := make(chan bool)
+		go func() {
+			defer close(resumed)
+			g.Resume(0)
+			resumed <- true // not reached: the body's Goexit ends this goroutine too
+		}()
+		_, ok := <-resumed
+		assert.False(t, ok)
+	})
+}
