@@ -124,10 +124,10 @@ var (
 // goroutines in assembly, or "".
 func handoffUnsupported() string {
 	switch {
-	case buildWhyOff != "":
-		return buildWhyOff
 	case os.Getenv("COROKIT_HANDOFF") == "runtime":
 		return "COROKIT_HANDOFF=runtime in the environment"
+	case buildWhyOff != "":
+		return buildWhyOff
 	case runtime.GOARCH == "arm64" && gabi.IsCgo():
 		// g lives in R28 and, with cgo, in thread-local storage too, which
 		// only the runtime's save_g writes (the linker refuses it here).
