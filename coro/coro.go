@@ -345,20 +345,3 @@ func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
 }
-
-// state is a coroutine's life cycle; from finished on, it is over.
-type state uint32
-
-const (
-	created   state = iota // not started
-	suspended              // in Yield
-	running                // in Resume
-	closing                // Close is unwinding it
-	finished               // the body returned or panicked
-	closed                 // closed before finishing
-	discarded              // Raw: its Region ended while it was suspended
-)
-
-func (s state) String() string {
-	return [...]string{"new", "suspended", "running", "closing", "finished", "closed", "discarded"}[s]
-}

@@ -103,3 +103,14 @@ func (r *rawCoro[In, Out]) stackTrace() []runtime.Frame {
 	}
 	return trimFrames(framesOf(r.c.self.CallerPCs(1000)))
 }
+
+// state is a Raw coroutine's life cycle as rawCoro records it (whether it
+// is suspended or running, its contexts say); from finished on, it is over.
+type state uint8
+
+const (
+	created   state = iota // not finished (started or not)
+	finished               // the body returned
+	closed                 // closed before finishing
+	discarded              // its Region ended while it was suspended
+)
