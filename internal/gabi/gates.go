@@ -125,17 +125,13 @@ func innermostFunc(pc uintptr) string {
 	return f.Function
 }
 
-// instructions calls visit with each instruction's address and bytes (at
-// most max, enough for one instruction), from entry to the end of its
-// function, and stops early when visit returns false. decode returns an
-// instruction's length, 0 if it cannot decode it.
+// instructions calls decode with each instruction's address and bytes (at
+// most max, enough for one instruction) from entry, the start of a
+// function, to the end of that function. decode returns the instruction's
+// length; 0 stops the walk.
 func instructions(entry uintptr, max int, decode func(pc uintptr, code []byte) int) {
-	f := runtime.FuncForPC(entry)
-	if f == nil || f.Entry() != entry {
-		return
-	}
 	for pc := entry; pc-entry < 1<<16; {
-		if g := runtime.FuncForPC(pc); g == nil || g.Entry() != entry {
+		if f := runtime.FuncForPC(pc); f == nil || f.Entry() != entry {
 			return
 		}
 		n := decode(pc, unsafe.Slice((*byte)(pointerAt(pc)), max))
