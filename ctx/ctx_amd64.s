@@ -74,7 +74,6 @@ newsp:
 	JMP	spok
 
 hook:
-	MOVQ	-8(SI), DI				// hooked's inputs: from's resume PC too
 	JMP	·hooked(SB)				// handoff_amd64.s: a goroutine handoff, or the hook
 
 slowto:
@@ -135,8 +134,8 @@ notrunning:
 // func switchFrom()
 //
 // The switch for call's redirect, which jumps to it: AX = from, BX = to,
-// and the state from resumes with: SI = SP, with the resume PC at -8(SI)
-// (and in DI), BP = frame pointer. SP is at or below SI: call must not
+// and the state from resumes with: SI = SP, with the resume PC at -8(SI),
+// BP = frame pointer. SP is at or below SI: call must not
 // write SP itself (docs/design.md, section 6). switchFrom makes the stack
 // look as switchRegs expects it, with the return PC on top, and g and zero
 // in their registers, which ABI0 code need not keep.
@@ -181,8 +180,8 @@ TEXT ·call(SB), NOSPLIT, $8-33
 	RET
 redirect:
 	MOVQ	from+8(FP), AX
-	LEAQ	fn+0(FP), SI				// from resumes with SP as our RET would leave it,
-	MOVQ	-8(SI), DI				// at our return PC,
+	LEAQ	fn+0(FP), SI				// from resumes with SP as our RET would leave it, at
+							// our return PC, just below it,
 	MOVQ	0(BP), BP				// with the caller's frame pointer
 	JMP	·switchFrom(SB)
 

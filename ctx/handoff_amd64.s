@@ -8,11 +8,12 @@
 
 // func hooked()
 //
-// The switch (switchRegs, or switchFrom for Call's redirect) jumps here
-// for a hook context, with: AX = from, BX = to, DX = to.hook, DI = the PC from
-// resumes at, SI = its SP, BP = its frame pointer; -8(SI) is where a CALL
-// left DI. A handoff point switches goroutines if it may; otherwise, and
-// for every other hook context, tail-call the hook.
+// The switch (switchRegs, which switchFrom enters for Call's redirect)
+// jumps here for a hook context, with: AX = from, BX = to, DX = to.hook,
+// R14 = g, X15 = 0, SI = the SP from resumes with, -8(SI) the PC it
+// resumes at (where a CALL left it), BP its frame pointer. A handoff point
+// switches goroutines if it may; otherwise, and for every other hook
+// context, tail-call the hook.
 TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	Context_hand(BX), R8			// R8 = h
 	TESTQ	R8, R8
@@ -21,8 +22,7 @@ hook:
 	// Tail-call the hook, a Go closure, with the stack as the code that
 	// called Switch left it: it returns straight there.
 	LEAQ	-8(SI), SP				// the return PC on top
-	MOVQ	(TLS), R14				// Go code expects g in R14...
-	XORPS	X15, X15				// ...and zero in X15
+	MOVQ	(TLS), R14				// g again: a refused handoff used R14
 	MOVQ	0(DX), AX				// DX: the closure context register
 	JMP	AX
 refuse:
@@ -32,7 +32,7 @@ refuse:
 handoff:
 	// Whose turn is it? Nothing below changes any state until the status
 	// CAS, so every refusal leaves the switch to the hook as if never tried.
-	MOVQ	(TLS), CX				// CX = gp, the goroutine that gives up the CPU
+	MOVQ	R14, CX					// CX = gp, the goroutine that gives up the CPU
 	MOVQ	Handoff_turn(R8), R9
 	CMPQ	Context_kind(BX), $const_kindResume
 	JNE	yieldpoint
