@@ -156,13 +156,13 @@ type cont struct {
 	// it too: see fastSuspended and the rest.
 	fast uintptr
 
-	// Goroutine engine only, for the fast paths: the carrier of the body's
-	// goroutine, and the one of the goroutine that last ran k as its
-	// outermost continuation, both set in Go before the fast paths may
-	// read them; and while k is goMounted, the Continuation being run, as
-	// an address (Run keeps it alive), for Current.
-	bodyCar, callerCar *carrier
-	user               uintptr
+	// Goroutine engine only, for the fast paths: the carrier of the
+	// goroutine that last ran k as its outermost continuation, set in Go
+	// before Run's fast path may read it; and while k is goMounted, the
+	// Continuation being run, as an address (Run keeps it alive), for
+	// Current.
+	callerCar *carrier
+	user      uintptr
 }
 
 // New returns a continuation of scope that runs body. opts choose the coro
@@ -179,8 +179,7 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 			// The body has a goroutine of its own: its carrier starts at k.
 			car := carrierFor(gabi.G())
 			car.cur = k
-			k.selfC, k.parentC = self.Contexts() // for Yield's fast path,
-			k.bodyCar = car                      // which checks it runs here
+			k.selfC, k.parentC = self.Contexts() // for Yield's fast path
 			defer func() {
 				car.cur = nil
 				k.unmountDirect() // also when the body panics
