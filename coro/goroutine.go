@@ -47,6 +47,14 @@ const (
 	turnClosed   = 4 // closed before it finished
 )
 
+// The turns above must lie below ctx.MaxTurn (no g does) and differ from
+// ctx.TurnSuspended: the array lengths are negative, a compile error, if
+// not.
+var (
+	_ [ctx.MaxTurn - 1 - turnClosed]struct{}
+	_ [turnClosing - ctx.TurnSuspended - 1]struct{}
+)
+
 // probePull is gabi.ProbePull; tests replace it to exercise the engine
 // as it runs where iter.Pull's state cannot be verified.
 var probePull = gabi.ProbePull
