@@ -156,13 +156,14 @@ type cont struct {
 	// it too: see fastSuspended and the rest.
 	fast uintptr
 
-	// Goroutine engine only, for the fast paths: the carrier of the
-	// goroutine that last ran k as its outermost continuation, set in Go
-	// before Run's fast path may read it; and while k is goMounted, the
+	// Goroutine engine only, for the fast paths: the goroutine (g and id)
+	// that last ran k as its outermost continuation, set in Go before
+	// Run's fast path may read them; and while k is goMounted, the
 	// Continuation being run, as an address (Run keeps it alive), for
 	// Current.
-	callerCar *carrier
-	user      uintptr
+	callerG    uintptr
+	callerGoid uint64
+	user       uintptr
 }
 
 // New returns a continuation of scope that runs body. opts choose the coro
@@ -260,7 +261,7 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 			// body yields or ends. Resume it for Run's caller, with no frame
 			// of ours in between, and let whoever suspends or ends it
 			// unmount it (unmountDirect).
-			k.direct, k.callerCar = car, car
+			k.direct, k.callerG, k.callerGoid = car, car.g, car.goid
 			c.co.ResumeFrom(caller, struct{}{})
 			return
 		}

@@ -27,9 +27,15 @@ import (
 //
 // On the Goroutine engine, run marks k goMounted and jumps to its
 // coroutine's Resume hook if k is goSuspended and the calling goroutine is
-// the one that last ran k, with nothing mounted (so k is outermost again).
-// It leaves that goroutine's carrier alone: nothing reads it before k is
-// suspended or ends (see unmountDirect). yield takes k from the body
+// the one that last ran k as its outermost continuation. Then k is
+// outermost again, with no look at that goroutine's carrier: the first
+// such Run found nothing mounted there, so the goroutine is no
+// continuation's body (a body's carrier holds its continuation while any
+// of its code runs), and on any other goroutine only a Raw continuation
+// is mounted while the goroutine runs code, inside a Region, where the
+// Resume hook throws before anything runs. run leaves that carrier alone:
+// nothing reads it before k is suspended or ends (see unmountDirect).
+// yield takes k from the body
 // goroutine's carrier (cur: nothing is mounted inside k), marks it
 // goSuspended and jumps to the Yield hook if k is goMounted, not in a
 // critical section, and the goroutine is not locked to its thread. The

@@ -32,15 +32,10 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-0
 goroutine:
 	CMPQ	CX, $const_goSuspended			// Goroutine engine, the same
 	JNE	slow
-	MOVQ	cont_callerCar(AX), DX
-	CMPQ	carrier_g(DX), R14			// the goroutine that last ran k, as its outermost
+	CMPQ	cont_callerG(AX), R14			// the goroutine that last ran k, as its outermost
 	JNE	slow
 	MOVQ	const_gGoid(R14), CX
-	CMPQ	carrier_goid(DX), CX			// (and not a later one on the same g)
-	JNE	slow
-	CMPQ	carrier_cur(DX), $0			// with nothing mounted: k is outermost again
-	JNE	slow
-	CMPQ	carrier_lazy(DX), $0
+	CMPQ	cont_callerGoid(AX), CX			// (and not a later one on the same g)
 	JNE	slow
 	MOVQ	$const_goMounted, cont_fast(AX)		// mount k, leaving the carrier alone
 	MOVQ	BX, cont_user(AX)			// for Current

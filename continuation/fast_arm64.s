@@ -34,18 +34,13 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-0
 goroutine:
 	CMP	$const_goSuspended, R3			// Goroutine engine, the same
 	BNE	slow
-	MOVD	cont_callerCar(R2), R4
-	MOVD	carrier_g(R4), R3
+	MOVD	cont_callerG(R2), R3
 	CMP	g, R3					// the goroutine that last ran k, as its outermost
 	BNE	slow
-	MOVD	carrier_goid(R4), R3
+	MOVD	cont_callerGoid(R2), R3
 	MOVD	const_gGoid(g), R5
 	CMP	R5, R3					// (and not a later one on the same g)
 	BNE	slow
-	MOVD	carrier_cur(R4), R3
-	CBNZ	R3, slow				// with nothing mounted: k is outermost again
-	MOVD	carrier_lazy(R4), R3
-	CBNZ	R3, slow
 	MOVD	$const_goMounted, R3			// mount k, leaving the carrier alone
 	MOVD	R3, cont_fast(R2)
 	MOVD	R7, cont_user(R2)			// for Current

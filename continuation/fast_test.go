@@ -4,11 +4,14 @@ package continuation
 // the Go paths that link a continuation they mounted into the chain.
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/corokit/corokit/coro"
 	"github.com/corokit/corokit/internal/gabi"
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -217,6 +220,45 @@ func TestGoroutineFastPathsNotNested(t *testing.T) {
 	require.True(t, o.IsDone())
 	require.NoError(t, j.Close())
 	assert.Equal(t, []uintptr{slowOnly, goMounted, slowOnly, slowOnly, slowOnly, goMounted}, fast)
+}
+
+// Run's fast path on the Goroutine engine does not look at the caller's
+// carrier: on the goroutine that last ran k as outermost, only a Raw
+// continuation can be mounted while code runs, inside a Region, where
+// Resume's hook throws before k runs. Each case ends the child process
+// with that error, not with k's body running on a pinned goroutine.
+func TestGoroutineFastPathInRegion(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(k *Continuation)
+	}{
+		{"in a region", func(k *Continuation) { coro.Region(k.Run) }},
+		{"in a raw continuation", func(k *Continuation) {
+			coro.Region(func() {
+				New(NewScope("raw"), k.Run, coro.WithEngine(coro.Raw)).Run()
+			})
+		}},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			if testproc.IsChild(t) {
+				k := New(fastScope, func() {
+					for {
+						Yield(fastScope)
+					}
+				})
+				k.Run()
+				k.Run()
+				require.Equal(t, uintptr(goSuspended), k.fast, "the next Run takes the fast way")
+				tc.run(k)
+				fmt.Println("survived")
+				return
+			}
+			r := testproc.Run(t)
+			require.Error(t, r.Err, "the child survived:\n%s", r.Output)
+			assert.Contains(t, r.Output, "fatal error: coro: Resume of a Goroutine-engine coroutine inside a Region")
+			assert.NotContains(t, r.Output, "survived")
+		})
+	}
 }
 
 // A panic in a body run the fast way comes out of Run, and leaves the
