@@ -167,6 +167,7 @@ func (gc *goCoro[In, Out]) afterResume() {
 		return
 	}
 	gc.io.alive = false
+	gc.release()
 	if p := gc.panicked; p != nil {
 		var zero Out
 		gc.io.out, gc.panicked = zero, nil
@@ -188,6 +189,19 @@ func (gc *goCoro[In, Out]) afterYield() {
 	if gc.h.Turn() == turnClosing {
 		runtime.Goexit()
 	}
+}
+
+// release lets go of everything that reaches the body once its goroutine
+// has ended: iter.Pull's functions and coroutine (whose closures hold the
+// body and its captures) and the last value passed in. Until the user's
+// handle is collected, the cleanup keeps gc alive, and with it whatever gc
+// still points to: without this, all that the body reached would outlive
+// it by at least a collection (docs/design.md, section 6).
+func (gc *goCoro[In, Out]) release() {
+	gc.h.Retire()
+	gc.next, gc.stop, gc.yield, gc.pull = nil, nil, nil, gabi.Pull{}
+	var in In
+	gc.io.in = in
 }
 
 // badYield handles a Yield that cannot suspend: the body yielding again
@@ -229,6 +243,7 @@ func (gc *goCoro[In, Out]) close() error {
 	case t == ctx.TurnSuspended && gc.h.Body() == 0:
 		gc.h.SetTurn(turnClosed)
 		gc.stop() // the body never runs; its goroutine exits
+		gc.release()
 		return nil
 	case t == ctx.TurnSuspended:
 		gc.h.SetTurn(turnClosing)
@@ -240,6 +255,7 @@ func (gc *goCoro[In, Out]) close() error {
 			gc.closeErr = errYieldedInClose
 		}
 		gc.h.SetTurn(turnClosed)
+		gc.release()
 		return gc.closeErr
 	case t == turnFinished || t == turnClosed:
 		return gc.closeErr

@@ -72,6 +72,9 @@ func (r *rawCoro[In, Out]) release(st state, hook func()) {
 	r.region.remove(r)
 	r.alloc.Free(r.stack)
 	r.stack = stackalloc.Stack{}
+	// Let go of what the body reached: the handle may outlive the Region.
+	var in In
+	r.body, r.io.in = nil, in
 }
 
 func (r *rawCoro[In, Out]) free()    { r.release(finished, resumeFinished) }

@@ -89,6 +89,18 @@ func (h *Handoff) SetSlow(slow bool) {
 	}
 }
 
+// Retire lets go of the runtime's coroutine once the body has ended (its
+// closures reach everything the body could), and leaves every later switch
+// through h's points to their hooks. The assembly reads the coroutine only
+// after the turn check, which a retired Handoff's turn never passes; it
+// then finds a coroutine with no goroutine in it, and refuses anyway.
+func (h *Handoff) Retire() {
+	h.coro, h.slow = unsafe.Pointer(&retiredCoro), 1
+}
+
+// retiredCoro stands for a runtime.coro with no goroutine and no thread.
+var retiredCoro [(max(coroGP, coroMP) + 8) / 8]uintptr
+
 // Fallbacks reports how many switches to h's points went to the hook
 // rather than switching in assembly.
 func (h *Handoff) Fallbacks() uintptr { return h.fallbacks }
