@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"syscall"
 	"text/tabwriter"
@@ -63,7 +64,7 @@ func main() {
 			ratio[i] = append(ratio[i], ns[i][r]/ns[0][r])
 		}
 	}
-	fmt.Printf("producer/consumer through coroutine.wrap, %d values per case, %d interleaved rounds, %s clock (medians)\n\n", *n, *rounds, *clock)
+	fmt.Printf("producer/consumer through coroutine.wrap, %d values per case, %d interleaved rounds, %s clock, GOMAXPROCS=%d (medians)\n\n", *n, *rounds, *clock, runtime.GOMAXPROCS(0))
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "case\tns per value\tvs stock\tratio range\t")
 	for i, c := range cases {
