@@ -81,7 +81,7 @@
 //     Lua allocates, so collections come often, and one that starts
 //     between two Regions waits for the next to end while the other
 //     processors spin: with more than one, the Raw engine measured about
-//     1.3x stock gopher-lua on a producer/consumer, and 0.96x with
+//     1.3x stock gopher-lua on a producer/consumer, and 0.97x with
 //     GOMAXPROCS=1 (cmd/luabench; docs/design.md, section 4). A process
 //     whose Lua runs on one goroutine anyway may do best with GOMAXPROCS=1.
 //   - No Lua error may be raised, not even one that pcall catches:
