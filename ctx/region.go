@@ -82,7 +82,7 @@ func enter(g unsafe.Pointer) region {
 		growStack() // before the sentinel: this copy needs a precise unwind
 	}
 	top := gabi.StkTopSP(g)
-	r := region{thread: *thread(g), lo: *gabi.StackLo(g), topSP: *top} // read after growStack, which moves the stack
+	r := region{thread: *gabi.M(g), lo: *gabi.StackLo(g), topSP: *top} // read after growStack, which moves the stack
 	*top = regionTopSP
 	return r
 }
@@ -90,7 +90,7 @@ func enter(g unsafe.Pointer) region {
 // leave checks that fn returned where Region called it, on the same
 // thread, and ends the region.
 func (r region) leave(g unsafe.Pointer) {
-	if *thread(g) != r.thread {
+	if *gabi.M(g) != r.thread {
 		gabi.Throw("ctx: the goroutine left its thread inside a Region: a scheduler-visible system call " +
 			"(file or network I/O, ...) let the scheduler move it, unpinned, while the old thread died")
 	}
@@ -106,9 +106,6 @@ func (r region) leave(g unsafe.Pointer) {
 		runtime.Gosched()
 	}
 }
-
-// thread is g.m, the thread g runs on.
-func thread(g unsafe.Pointer) *uintptr { return (*uintptr)(unsafe.Add(g, gabi.OffM)) }
 
 // InRegion reports whether the calling goroutine is inside a Region.
 func InRegion() bool { return gabi.InRegion() }

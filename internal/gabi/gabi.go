@@ -60,6 +60,9 @@ func StackHi(g unsafe.Pointer) *uintptr { return word(g, OffStackHi) }
 // StackGuard0 is g.stackguard0, the limit compared in every Go prologue.
 func StackGuard0(g unsafe.Pointer) *uintptr { return word(g, OffStackGuard0) }
 
+// M is g.m, the thread record of the thread g runs on.
+func M(g unsafe.Pointer) *uintptr { return word(g, OffM) }
+
 // StkTopSP is g.stktopsp, the SP a complete unwind must end at.
 func StkTopSP(g unsafe.Pointer) *uintptr { return word(g, OffStkTopSP) }
 
