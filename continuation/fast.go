@@ -35,11 +35,10 @@ import (
 // is mounted while the goroutine runs code, inside a Region, where the
 // Resume hook throws before anything runs. run leaves that carrier alone:
 // nothing reads it before k is suspended or ends (see unmountDirect).
-// yield takes k from the body
-// goroutine's carrier (cur: nothing is mounted inside k), marks it
-// goSuspended and jumps to the Yield hook if k is goMounted, not in a
-// critical section, and the goroutine is not locked to its thread. The
-// goroutines are told apart by g and id, as carriers are.
+// yield takes k from the body goroutine's carrier (cur: nothing is mounted
+// inside k), marks it goSuspended and jumps to the Yield hook if k is
+// goMounted, not in a critical section, and the goroutine is not locked to
+// its thread. The goroutines are told apart by g and id, as carriers are.
 //
 // Neither writes a pointer: the collector's write barrier is Go's to
 // make, and the fast paths store only addresses and flags.

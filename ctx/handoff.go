@@ -169,10 +169,11 @@ func EnableHandoff() {
 
 // HandoffStatus reports whether Handoff switches in assembly and, if not,
 // why not. COROKIT_HANDOFF=runtime in the environment turns it off for the
-// whole process, for ruling corokit's switch out when debugging. When on, every switch still leaves it to the runtime while the
-// execution tracer runs, while a goroutine profile is being taken, for a
-// goroutine locked to its thread or a coroutine made by one, inside a
-// testing/synctest bubble or runtime/secret, and on a pinned thread.
+// whole process, for ruling corokit's switch out when debugging. When on,
+// every switch still leaves it to the runtime while the execution tracer
+// runs, while a goroutine profile is being taken, for a goroutine locked
+// to its thread or a coroutine made by one, inside a testing/synctest
+// bubble or runtime/secret, and on a pinned thread.
 func HandoffStatus() (on bool, why string) {
 	EnableHandoff()
 	return handoffWhyOff == "", handoffWhyOff
