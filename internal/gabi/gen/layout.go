@@ -336,10 +336,11 @@ func (tc *toolchain) compute(arch string, values []value) ([]result, error) {
 		race := v.build == raceBuild
 		c, err := tc.check(arch, race)
 		if err != nil {
+			flags := ""
 			if race {
-				return nil, fmt.Errorf("%s linux/%s -race: %v", tc.version, arch, err)
+				flags = " -race"
 			}
-			return nil, fmt.Errorf("%s linux/%s: %v", tc.version, arch, err)
+			return nil, fmt.Errorf("%s linux/%s%s: %v", tc.version, arch, flags, err)
 		}
 		r, err := c.eval(v)
 		if err != nil {
