@@ -68,7 +68,7 @@ func TestCaseGroups(t *testing.T) {
 		"ctx": bench.Corokit, "raw": bench.Corokit, "continuation-raw": bench.Corokit,
 		"goroutine": bench.Corokit, "continuation-goroutine": bench.Corokit,
 		"iterpull": bench.GoRuntime, "chan": bench.GoRuntime, "gosched": bench.GoRuntime,
-		"thread": bench.OSThreads,
+		"thread": bench.OSThreads, "floor": bench.Floor, "floor-handoff": bench.Floor,
 	} {
 		assert.Equal(t, want, groups[name], name)
 	}

@@ -59,6 +59,8 @@ func Cases() []Case {
 	return []Case{
 		{Name: "floor", Group: Floor, Prepare: prepareFloor,
 			Doc: "the machine's floor: an SP, PC and frame-pointer swap between two stacks in assembly, with no checks and no runtime state (not a usable switch)"},
+		{Name: "floor-handoff", Group: Floor, Prepare: prepareFloorHandoff,
+			Doc: "floor plus the two atomic compare-and-swaps of goroutine status every goroutine handoff makes per switch: the least a switch between goroutines costs (not a usable switch)"},
 		{Name: "ctx", Group: Corokit, Prepare: prepareCtx,
 			Doc: "bare ctx.Switch between two contexts, inside a Region"},
 		{Name: "raw", Group: Corokit, Prepare: prepareRaw,

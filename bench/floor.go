@@ -37,9 +37,44 @@ func floorRun(n int, self, other *floorContext)
 func floorSwitch()
 func floorEntry()
 
-func floorEntryPC() uintptr
+// The floor-handoff case: the same, plus the two atomic compare-and-swaps
+// of a goroutine's status that every handoff between goroutines makes on
+// each switch, the runtime's (casgstatus in coroswitch_m) and corokit's
+// (ctx/handoff_*.s) alike: the side that leaves goes from running to
+// waiting, the side it resumes from waiting to running. Each is a locked
+// instruction (amd64) or an acquire-release exclusive pair (arm64), which
+// orders every load and store around it; what they cost varies far more
+// between machines, and on a VM between runs, than plain loads and
+// stores do. So the Goroutine engine's round trip is best read against
+// this case, and the Raw engine's against floor.
+func floorHandoffRun(n int, self, other *floorContext)
+func floorHandoffSwitch()
+func floorHandoffEntry()
+
+// floorContext.status's values, as a goroutine's.
+const (
+	floorRunning = 1
+	floorWaiting = 2
+)
+
+func floorEntryPCs() (plain, handoff uintptr)
 
 func prepareFloor() (func(int), func()) {
+	entry, _ := floorEntryPCs()
+	run, done, _, _ := newFloor(floorRun, entry)
+	return run, done
+}
+
+func prepareFloorHandoff() (func(int), func()) {
+	_, entry := floorEntryPCs()
+	run, done, _, _ := newFloor(floorHandoffRun, entry)
+	return run, done
+}
+
+// newFloor sets up a floor case: floorRun's loop, on the calling stack,
+// switches to entry's on a stackalloc stack and back. It returns the case's
+// functions and the two sides' contexts.
+func newFloor(floorRun func(n int, self, other *floorContext), entry uintptr) (run func(int), done func(), self, other *floorContext) {
 	s, err := stackalloc.Default.Alloc(4 << 10)
 	if err != nil {
 		panic(err)
@@ -48,13 +83,13 @@ func prepareFloor() (func(int), func()) {
 	// its stack and a zero frame pointer: unwinders see its end.
 	top := s.Hi&^15 - 16
 	putWord(s.Bytes(), top-s.Lo, 0)
-	self, other := &floorContext{}, &floorContext{sp: top}
-	other.setResumePC(s.Bytes(), s.Lo, floorEntryPC())
-	run := func(n int) {
+	self, other = &floorContext{status: floorRunning}, &floorContext{sp: top, status: floorWaiting}
+	other.setResumePC(s.Bytes(), s.Lo, entry)
+	run = func(n int) {
 		inRegions(n, func(k int) { floorRun(k, self, other) })
 	}
 	// The far side never returns; its stack goes back once nothing runs on it.
-	return run, func() { stackalloc.Default.Free(s) }
+	return run, func() { stackalloc.Default.Free(s) }, self, other
 }
 
 // putWord writes a machine word into a stack, at offset off.

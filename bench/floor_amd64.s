@@ -49,8 +49,57 @@ loop:
 	CALL	·floorSwitch(SB)
 	JMP	loop
 
-// func floorEntryPC() uintptr
-TEXT ·floorEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+// func floorHandoffRun(n int, self, other *floorContext): floorRun, through
+// floorHandoffSwitch.
+TEXT ·floorHandoffRun(SB), NOSPLIT, $0-24
+	MOVQ	n+0(FP), CX
+	MOVQ	self+8(FP), AX
+	MOVQ	other+16(FP), BX
+	TESTQ	CX, CX
+	JLE	done
+loop:
+	CALL	·floorHandoffSwitch(SB)
+	XCHGQ	AX, BX
+	DECQ	CX
+	JNE	loop
+done:
+	RET
+
+// func floorHandoffSwitch()
+//
+// floorSwitch after the status changes of a goroutine handoff (floor.go):
+// AX's side from running to waiting, then BX's from waiting to running,
+// each a LOCK CMPXCHG as in ctx/handoff_amd64.s.
+TEXT ·floorHandoffSwitch(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	AX, R8					// CMPXCHG compares with AX
+	MOVL	$const_floorRunning, AX
+	MOVL	$const_floorWaiting, R9
+	LOCK
+	CMPXCHGL	R9, floorContext_status(R8)	// from: running -> waiting
+	JNE	broken
+	MOVL	$const_floorWaiting, AX
+	MOVL	$const_floorRunning, R9
+	LOCK
+	CMPXCHGL	R9, floorContext_status(BX)	// to: waiting -> running
+	JNE	broken
+	MOVQ	R8, AX
+	JMP	·floorSwitch(SB)
+broken:
+	INT	$3					// unreachable: the two sides alternate
+
+// func floorHandoffEntry()
+//
+// floorEntry, through floorHandoffSwitch.
+TEXT ·floorHandoffEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
+loop:
+	XCHGQ	AX, BX
+	CALL	·floorHandoffSwitch(SB)
+	JMP	loop
+
+// func floorEntryPCs() (plain, handoff uintptr)
+TEXT ·floorEntryPCs(SB), NOSPLIT|NOFRAME, $0-16
 	LEAQ	·floorEntry(SB), AX
-	MOVQ	AX, ret+0(FP)
+	MOVQ	AX, plain+0(FP)
+	LEAQ	·floorHandoffEntry(SB), AX
+	MOVQ	AX, handoff+8(FP)
 	RET

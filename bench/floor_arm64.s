@@ -46,8 +46,65 @@ loop:
 	CALL	·floorSwitch(SB)
 	JMP	loop
 
-// func floorEntryPC() uintptr
-TEXT ·floorEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+// func floorHandoffRun(n int, self, other *floorContext): floorRun, through
+// floorHandoffSwitch.
+TEXT ·floorHandoffRun(SB), NOSPLIT, $0-24
+	MOVD	n+0(FP), R3
+	MOVD	self+8(FP), R0
+	MOVD	other+16(FP), R1
+	CMP	$0, R3
+	BLE	done
+loop:
+	CALL	·floorHandoffSwitch(SB)
+	MOVD	R0, R2
+	MOVD	R1, R0
+	MOVD	R2, R1
+	SUBS	$1, R3
+	BNE	loop
+done:
+	RET
+
+// func floorHandoffSwitch()
+//
+// floorSwitch after the status changes of a goroutine handoff (floor.go):
+// R0's side from running to waiting, then R1's from waiting to running,
+// each an LDAXRW/STLXRW pair as in ctx/handoff_arm64.s.
+TEXT ·floorHandoffSwitch(SB), NOSPLIT|NOFRAME, $0-0
+	ADD	$floorContext_status, R0, R7
+	MOVW	$const_floorWaiting, R9
+leave:
+	LDAXRW	(R7), R8				// from: running -> waiting
+	CMPW	$const_floorRunning, R8
+	BNE	broken
+	STLXRW	R9, (R7), R10
+	CBNZW	R10, leave
+	ADD	$floorContext_status, R1, R7
+	MOVW	$const_floorRunning, R9
+resume:
+	LDAXRW	(R7), R8				// to: waiting -> running
+	CMPW	$const_floorWaiting, R8
+	BNE	broken
+	STLXRW	R9, (R7), R10
+	CBNZW	R10, resume
+	JMP	·floorSwitch(SB)
+broken:
+	UNDEF						// unreachable: the two sides alternate
+
+// func floorHandoffEntry()
+//
+// floorEntry, through floorHandoffSwitch.
+TEXT ·floorHandoffEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
+loop:
+	MOVD	R0, R2
+	MOVD	R1, R0
+	MOVD	R2, R1
+	CALL	·floorHandoffSwitch(SB)
+	JMP	loop
+
+// func floorEntryPCs() (plain, handoff uintptr)
+TEXT ·floorEntryPCs(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD	$·floorEntry(SB), R0
-	MOVD	R0, ret+0(FP)
+	MOVD	R0, plain+0(FP)
+	MOVD	$·floorHandoffEntry(SB), R0
+	MOVD	R0, handoff+8(FP)
 	RET
