@@ -93,29 +93,40 @@ func run(opts Options) (results []Result, notes []string) {
 			ext = append(ext, e)
 		}
 	}
-	runs := make([]func(int), len(cases))
-	dones := make([]func(), len(cases))
-	sizes := make([]int, len(cases))
-	out := make([]Result, len(cases))
-	// One deferred call, not one per case: a defer in a loop leaves a
-	// record on the goroutine, and every ctx.Switch would then move the
-	// defer chain (docs/design.md, section 2).
+	// Each run measures a case prepared afresh: a new coroutine, with new
+	// stacks and records. How fast one coroutine switches can depend on
+	// where its memory fell, for as long as it lives (docs/design.md,
+	// section 8), so each median is taken over placements as well as over
+	// moments. The one deferred call ends whatever case is prepared when a
+	// run panics: a defer per case would leave a record on the goroutine,
+	// and every ctx.Switch would then move the defer chain
+	// (docs/design.md, section 2).
+	var pending func()
 	defer func() {
-		for _, done := range dones {
-			if done != nil {
-				done()
-			}
+		if pending != nil {
+			pending()
 		}
 	}()
-	for i, c := range cases {
-		runs[i], dones[i] = c.Prepare()
-		run := runs[i]
+	prepare := func(c Case) func(int) {
+		run, done := c.Prepare()
+		pending = done
 		run(100) // warm up
+		return run
+	}
+	finish := func() {
+		pending()
+		pending = nil
+	}
+	sizes := make([]int, len(cases))
+	out := make([]Result, len(cases))
+	for i, c := range cases {
+		run := prepare(c)
 		n, _ := calibrate(func(n int64) (time.Duration, error) {
 			start := time.Now()
 			run(int(n))
 			return time.Since(start), nil
 		}, 100, 1<<30, opts.Duration)
+		finish()
 		sizes[i] = int(n)
 		out[i] = Result{Name: c.Name, Group: c.Group, Doc: c.Doc}
 	}
@@ -135,10 +146,11 @@ func run(opts Options) (results []Result, notes []string) {
 			if opts.Progress != nil {
 				opts.Progress(i, all, k, c.Name)
 			}
-			n := sizes[i]
+			n, run := sizes[i], prepare(c)
 			start, t0 := time.Now(), ticks()
-			runs[i](n)
+			run(n)
 			t1, d := ticks(), time.Since(start)
+			finish()
 			out[i].Samples = append(out[i].Samples, float64(d.Nanoseconds())/float64(n))
 			out[i].TSCTicks = append(out[i].TSCTicks, float64(t1-t0)/float64(n))
 		}
