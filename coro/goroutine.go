@@ -77,6 +77,12 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *C
 	}
 	gc.h.Init(gc.pull.Coro, gc.afterResume, gc.afterYield)
 	gc.h.SetSlow(cfg.runtimeSwitch)
+	if gc.pullOK {
+		for _, c := range [...]*Coro[In, Out]{outer, inner} {
+			c.self.SetResumePoint(&gc.h)
+			c.parent.SetYieldPoint(&gc.h)
+		}
+	}
 	runtime.AddCleanup(outer, func(gc *goCoro[In, Out]) { gc.close() }, gc)
 	return outer
 }
@@ -118,11 +124,7 @@ func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
 		gc.yield(struct{}{})
 		gc.afterYield()
 	})
-	if gc.pullOK {
-		c.self.SetResumePoint(&gc.h)
-		c.parent.SetYieldPoint(&gc.h)
-	}
-	return c
+	return c // newGoroutine makes its contexts gc.h's points, once gc.h has its coroutine
 }
 
 // run is the sequence iter.Pull runs on the body's goroutine.

@@ -55,7 +55,10 @@ type Context struct {
 	//	64    72     deferp  g._defer    } the stack's defer and panic chains
 	//	72    80     panicp  g._panic    } while it is suspended
 	//	80    88     Link    context to resume when entry returns
-	//	88    96     hand, kind: a goroutine handoff (handoff.go)
+	//	88    96     hand    } a goroutine handoff's point (handoff.go): the
+	//	96   104     kind    } Handoff, which point, and the address of its
+	//	104  120     coro    } runtime coroutine (arm64: after a word of padding,
+	//	                     to 128 bytes, a multiple of 16)
 	//
 	// What Switch reads and writes on its fast path, sp to entry, is the first
 	// 64 bytes. state lets one compare check three things (see Switch): a
@@ -81,7 +84,6 @@ type Context struct {
 	entry  func()
 	deferp unsafe.Pointer // nil while the context runs: the chain is in g
 	panicp unsafe.Pointer
-	_      [1 - resumePCWords]uintptr // 112 bytes on both: lo stays 16-byte aligned in a pair of Contexts
 
 	// Link is the context resumed when the entry function given to Init
 	// returns. Nil Link at that point is a fatal error.
@@ -90,11 +92,12 @@ type Context struct {
 	// A hook context with a Handoff switches goroutines (handoff.go).
 	hand *Handoff
 	kind uintptr
+	_    [resumePCWords]uintptr // 112 bytes on amd64, 128 on arm64: lo stays 16-byte aligned in a pair of Contexts
+	coro uintptr                // hand's runtime coroutine (see setPoint)
 }
 
-// contextSize is Context's size, which the trampolines' frames make room
-// for (ctx_*.s): the index below is out of range if it is not.
-const contextSize = 112
+// contextSize (pc_*.go) is Context's size, which the trampolines' frames
+// make room for (ctx_*.s): the index below is out of range if it is not.
 
 var _ = [1]int{}[unsafe.Sizeof(Context{})-contextSize]
 

@@ -205,7 +205,7 @@ TEXT ·trampolineEntry(SB), NOSPLIT|NOFRAME, $0-0
 // Leaving through a scratch context keeps c from ever being marked
 // suspended again: a Switch to a finished context throws instead of
 // running on a stack that may already belong to someone else.
-TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0	// 8 + ctx.go's contextSize
+TEXT ·trampoline(SB), NOSPLIT|TOPFRAME, $120-0	// 8 + contextSize (pc_amd64.go)
 	NO_LOCAL_POINTERS				// a raw stack is never scanned: if it is, the unwind must reach the sentinel check
 	MOVQ	BX, 0(SP)				// keep c
 	MOVQ	(TLS), R14				// Go code expects g in R14...

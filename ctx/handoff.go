@@ -92,8 +92,9 @@ func (h *Handoff) SetSlow(slow bool) {
 // Retire lets go of the runtime's coroutine once the body has ended (its
 // closures reach everything the body could), and leaves every later switch
 // through h's points to their hooks. The assembly reads the coroutine only
-// after the turn check, which a retired Handoff's turn never passes; it
-// then finds a coroutine with no goroutine in it, and refuses anyway.
+// after the turn check, which a retired Handoff's turn never passes, and
+// then through the points' copies of its address (setPoint), which Retire
+// cannot reach; h's own stands for a coroutine with no goroutine in it.
 func (h *Handoff) Retire() {
 	h.coro, h.slow = unsafe.Pointer(&retiredCoro), 1
 }
@@ -105,22 +106,35 @@ var retiredCoro [(max(coroGP, coroMP) + 8) / 8]uintptr
 // rather than switching in assembly.
 func (h *Handoff) Fallbacks() uintptr { return h.fallbacks }
 
-// SetResumePoint makes the hook context c h's resume point: Switch to c
+// SetResumePoint makes the hook context c h's resume point (after Init):
+// Switch to c
 // hands control to the body goroutine when the turn allows, else runs
 // c's hook. Switch's from is not used by a handoff: the suspended
 // goroutine's state is kept where the runtime keeps it.
 func (c *Context) SetResumePoint(h *Handoff) { c.setPoint(h, kindResume) }
 
-// SetYieldPoint makes the hook context c h's yield point: Switch to c,
+// SetYieldPoint makes the hook context c h's yield point (after Init):
+// Switch to c,
 // called by the body goroutine holding the turn, hands control back to the
 // resumer, else runs c's hook.
 func (c *Context) SetYieldPoint(h *Handoff) { c.setPoint(h, kindYield) }
 
+// setPoint also copies the address of h's runtime coroutine into c: the
+// switch then reaches the coroutine from c with one dependent load fewer,
+// which a Goroutine-engine continuation, whose contexts are themselves
+// loaded from its records, measured as 3-4 ns of its round trip
+// (docs/design.md, section 9). An address, not a pointer: h holds the
+// coroutine until Retire, and a point that outlives its coroutine must not
+// keep it, and the body with it, alive. The switch reads it only after the
+// turn check, which a retired Handoff's turn never passes.
 func (c *Context) setPoint(h *Handoff, kind uintptr) {
 	if c.hook == nil {
 		panic("ctx: a handoff point must be a hook context (SetHook first)")
 	}
-	c.hand, c.kind = h, kind
+	if h.coro == nil {
+		panic("ctx: a handoff point of a Handoff not yet Init'ed")
+	}
+	c.hand, c.kind, c.coro = h, kind, uintptr(h.coro)
 }
 
 // The gates the assembly reads: the runtime's flags (gabi.Gates), or

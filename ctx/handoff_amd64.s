@@ -66,7 +66,7 @@ gates:
 	ORQ	const_gLockedM(CX), R11
 	ORQ	const_gBubble(CX), R11
 	ORQ	Handoff_slow(R8), R11			// the owner wants the runtime's switch
-	MOVQ	Handoff_coro(R8), BX			// BX = c
+	MOVQ	Context_coro(BX), BX			// BX = c, copied into the point: one load fewer
 	ORQ	const_coroMP(BX), R11			// c was made on a locked thread
 	MOVQ	const_coroGP(BX), R14			// R14 = gnext, the goroutine blocked in c
 	TESTQ	R14, R14				// none (it exited) or gp itself: let the

@@ -35,3 +35,23 @@ func TestRegisterABI(t *testing.T) {
 	assert.Equal(t, want, abiSeen, "first two argument registers, then g (zero on amd64 unless X15 was zero)")
 	assert.NotPanics(t, checkRegisterABI)
 }
+
+// A handoff point must be a hook context of an Init'ed Handoff, and keeps
+// the address of its runtime coroutine (setPoint), which Retire leaves
+// alone: the turn check guards it.
+func TestHandoffPoints(t *testing.T) {
+	var h Handoff
+	var plain, point Context
+	assert.PanicsWithValue(t, "ctx: a handoff point must be a hook context (SetHook first)", func() { plain.SetResumePoint(&h) })
+	point.SetHook(func() {})
+	assert.PanicsWithValue(t, "ctx: a handoff point of a Handoff not yet Init'ed", func() { point.SetYieldPoint(&h) })
+
+	coro := new([8]uintptr)
+	h.Init(unsafe.Pointer(coro), func() {}, func() {})
+	point.SetYieldPoint(&h)
+	assert.Equal(t, uintptr(unsafe.Pointer(coro)), point.coro)
+	assert.Equal(t, uintptr(kindYield), point.kind)
+	h.Retire()
+	assert.Equal(t, unsafe.Pointer(&retiredCoro), h.coro)
+	assert.Equal(t, uintptr(unsafe.Pointer(coro)), point.coro, "the point's copy is an address Retire cannot reach")
+}

@@ -5,6 +5,8 @@ package ctx
 // sp, and resumes with a load from below it and a JMP.
 const resumePCWords = 0
 
+const contextSize = 112
+
 func (c *Context) resumePC() uintptr { return *(*uintptr)(addr(c.sp - 8)) }
 
 // setResumePC makes c resume at pc. c.sp must lie in a stack of its own.
