@@ -145,10 +145,13 @@ type cont struct {
 
 	// For the fast paths of Run and Yield (fast.go), which read them from
 	// assembly: the contexts Yield switches between (Raw: set by New;
-	// Goroutine engine: the body's handle's, set when the body starts),
-	// and, Raw only, the stack's bounds and the carrier of the goroutine it
-	// belongs to, set by the first Run before that Run publishes k in
-	// scope.last. None of them changes afterwards.
+	// Goroutine engine: the body's handle's, set when the body starts);
+	// Raw only, the stack's bounds; and the carrier of the goroutine its
+	// code runs on (Raw: set by the first Run before that Run publishes k
+	// in scope.last; Goroutine engine: its body goroutine's, set when the
+	// body starts, before it can Yield, and after the Run that published
+	// k, so that a Yield elsewhere may find it still nil). None of them
+	// changes afterwards.
 	selfC, parentC *ctx.Context
 	lo, hi         uintptr
 	car            *carrier
@@ -180,7 +183,8 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 			// The body has a goroutine of its own: its carrier starts at k.
 			car := carrierFor(gabi.G())
 			car.cur = k
-			k.selfC, k.parentC = self.Contexts() // for Yield's fast path
+			k.car = car // before any Yield in the body: see cont.car
+			k.selfC, k.parentC = self.Contexts()
 			defer func() {
 				car.cur = nil
 				k.unmountDirect() // also when the body panics

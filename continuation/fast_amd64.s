@@ -50,13 +50,31 @@ slow:
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 //
-// k is the innermost continuation mounted on the calling goroutine, found
-// through the goroutine's own carrier (carrierFor's table, hashed as slot
-// does; a carrier in the overflow map takes the slow way): Raw, the one
-// Run's fast path mounted (carrier.lazy); Goroutine engine, the carrier's
-// cur. It must be of scope s.
+// k is the innermost continuation mounted on the calling goroutine: s.last
+// if its own carrier (cont.car) is this goroutine's and holds it innermost,
+// else found through the goroutine's carrier in carrierFor's table (hashed
+// as slot does; a carrier in the overflow map takes the slow way): Raw, the
+// one Run's fast path mounted (carrier.lazy); Goroutine engine, the
+// carrier's cur. It must be of scope s.
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	(TLS), CX				// g
+	MOVQ	s+0(FP), R9
+	MOVQ	Scope_last(R9), AX			// k = s.last, if innermost on this goroutine
+	TESTQ	AX, AX					// by its own carrier:
+	JEQ	table
+	MOVQ	cont_car(AX), DX
+	TESTQ	DX, DX
+	JEQ	table
+	CMPQ	carrier_g(DX), CX			// the carrier is this goroutine's
+	JNE	table
+	MOVQ	const_gGoid(CX), R8
+	CMPQ	carrier_goid(DX), R8
+	JNE	table
+	CMPQ	carrier_cur(DX), AX			// and holds k innermost,
+	JNE	table
+	CMPQ	carrier_lazy(DX), $0			// with nothing mounted the fast way inside
+	JEQ	innermost
+table:
 	MOVQ	CX, DX
 	SHRQ	$4, DX
 	MOVQ	$0x9E3779B97F4A7C15, R8
@@ -71,7 +89,6 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	const_gGoid(CX), R8
 	CMPQ	carrier_goid(DX), R8			// (not an earlier goroutine's on the same g)
 	JNE	slow
-	MOVQ	s+0(FP), R9
 	MOVQ	carrier_lazy(DX), AX			// Raw: k, mounted the fast way
 	TESTQ	AX, AX
 	JEQ	goroutine
@@ -90,6 +107,7 @@ goroutine:
 	MOVQ	carrier_cur(DX), AX			// Goroutine engine: k, innermost on its body goroutine,
 	TESTQ	AX, AX
 	JEQ	slow
+innermost:
 	CMPQ	cont_scope(AX), R9			// of s,
 	JNE	slow
 	CMPQ	cont_fast(AX), $const_goMounted		// mounted the fast way,

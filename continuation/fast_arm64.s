@@ -55,6 +55,24 @@ slow:
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
+	MOVD	s+0(FP), R7
+	MOVD	Scope_last(R7), R2			// k = s.last, if innermost on this goroutine
+	CBZ	R2, table				// by its own carrier (see amd64):
+	MOVD	cont_car(R2), R4
+	CBZ	R4, table
+	MOVD	carrier_g(R4), R3
+	CMP	g, R3
+	BNE	table
+	MOVD	carrier_goid(R4), R3
+	MOVD	const_gGoid(g), R5
+	CMP	R5, R3
+	BNE	table
+	MOVD	carrier_cur(R4), R3
+	CMP	R2, R3
+	BNE	table
+	MOVD	carrier_lazy(R4), R3
+	CBZ	R3, innermost
+table:
 	MOVD	g, R4					// the carrier in g's slot (see amd64),
 	LSR	$4, R4
 	MOVD	$0x9E3779B97F4A7C15, R3
@@ -70,7 +88,6 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	const_gGoid(g), R5
 	CMP	R5, R3					// (not an earlier goroutine's on the same g)
 	BNE	slow
-	MOVD	s+0(FP), R7
 	MOVD	carrier_lazy(R4), R2			// Raw: k, mounted the fast way
 	CBZ	R2, goroutine
 	MOVD	cont_scope(R2), R3
@@ -92,6 +109,7 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 goroutine:
 	MOVD	carrier_cur(R4), R2			// Goroutine engine: k, innermost on its body goroutine,
 	CBZ	R2, slow
+innermost:
 	MOVD	cont_scope(R2), R3
 	CMP	R7, R3					// of s,
 	BNE	slow

@@ -313,3 +313,51 @@ func TestFastPathsTwoOfOneScope(t *testing.T) {
 		})
 	}
 }
+
+// Yield's fast path looks at the scope's last continuation first, through
+// that continuation's own carrier, and only then at the calling goroutine's
+// carrier in the table. A carrier moved to the overflow map (as a slot
+// collision would put it) shows which way each Yield went: the table way
+// gives up on it and takes the hook.
+func TestYieldTriesTheScopesLastFirst(t *testing.T) {
+	scope := NewScope("last")
+	body := func() {
+		for {
+			Yield(scope)
+		}
+	}
+	a := New(scope, body)
+	a.Run() // slow: mounts a, makes it scope.last; its body's first Yield takes the hook
+	require.Equal(t, int64(1), scope.slow.Load())
+	car := a.cont.car
+	require.NotNil(t, car, "the body's carrier, set when it started")
+	require.True(t, slot(car.g).CompareAndSwap(car, nil))
+	lockOverflow()
+	if overflow.m == nil {
+		overflow.m = map[uintptr]*carrier{}
+	}
+	overflow.m[car.g] = car
+	overflowUsed.Store(true)
+	unlockOverflow()
+	defer func() {
+		lockOverflow()
+		delete(overflow.m, car.g)
+		overflowUsed.Store(len(overflow.m) > 0)
+		unlockOverflow()
+	}()
+
+	for i := 0; i < 100; i++ {
+		a.Run()
+	}
+	assert.Equal(t, int64(1), scope.slow.Load(), "a is scope.last: every Yield went the first way")
+
+	b := New(scope, body)
+	b.Run() // slow: b is scope.last from here on; its first Yield takes the hook
+	require.Equal(t, int64(2), scope.slow.Load())
+	for i := 0; i < 100; i++ {
+		a.Run()
+	}
+	assert.Equal(t, int64(102), scope.slow.Load(), "a is not scope.last, and the table way cannot find its carrier")
+	require.NoError(t, a.Close())
+	require.NoError(t, b.Close())
+}
