@@ -67,11 +67,13 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	const_gGoid(g), R5
 	CMP	R5, R3
 	BNE	table
+	MOVD	carrier_lazy(R4), R3
+	CMP	R2, R3
+	BEQ	lazy
+	CBNZ	R3, table
 	MOVD	carrier_cur(R4), R3
 	CMP	R2, R3
-	BNE	table
-	MOVD	carrier_lazy(R4), R3
-	CBZ	R3, innermost
+	BEQ	innermost
 table:
 	MOVD	g, R4					// the carrier in g's slot (see amd64),
 	LSR	$4, R4
@@ -90,6 +92,7 @@ table:
 	BNE	slow
 	MOVD	carrier_lazy(R4), R2			// Raw: k, mounted the fast way
 	CBZ	R2, goroutine
+lazy:
 	MOVD	cont_scope(R2), R3
 	CMP	R7, R3					// of s,
 	BNE	slow
