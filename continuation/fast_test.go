@@ -320,17 +320,29 @@ func TestFastPathsTwoOfOneScope(t *testing.T) {
 // collision would put it) shows which way each Yield went: the table way
 // gives up on it and takes the hook.
 func TestYieldTriesTheScopesLastFirst(t *testing.T) {
+	for _, engine := range []coro.Engine{coro.Goroutine, coro.Raw} {
+		t.Run(engine.String(), func(t *testing.T) {
+			run := func(f func()) { f() }
+			if engine == coro.Raw {
+				run = coro.Region
+			}
+			run(func() { yieldTriesTheScopesLastFirst(t, engine) })
+		})
+	}
+}
+
+func yieldTriesTheScopesLastFirst(t *testing.T, engine coro.Engine) {
 	scope := NewScope("last")
 	body := func() {
 		for {
 			Yield(scope)
 		}
 	}
-	a := New(scope, body)
+	a := New(scope, body, coro.WithEngine(engine))
 	a.Run() // slow: mounts a, makes it scope.last; its body's first Yield takes the hook
 	require.Equal(t, int64(1), scope.slow.Load())
 	car := a.cont.car
-	require.NotNil(t, car, "the body's carrier, set when it started")
+	require.NotNil(t, car, "the carrier a's code runs on, set by then")
 	require.True(t, slot(car.g).CompareAndSwap(car, nil))
 	lockOverflow()
 	if overflow.m == nil {
@@ -351,7 +363,7 @@ func TestYieldTriesTheScopesLastFirst(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), scope.slow.Load(), "a is scope.last: every Yield went the first way")
 
-	b := New(scope, body)
+	b := New(scope, body, coro.WithEngine(engine))
 	b.Run() // slow: b is scope.last from here on; its first Yield takes the hook
 	require.Equal(t, int64(2), scope.slow.Load())
 	for i := 0; i < 100; i++ {
