@@ -13,16 +13,18 @@ import (
 // c or s; from, to and live are only room for call.
 //
 // yield finds k, the innermost continuation mounted on the calling
-// goroutine: first the scope's last continuation (Scope.last, which the
-// slow Run sets), if its own carrier (cont.car) is this goroutine's and
-// holds it innermost, which is the case whenever one continuation of the
-// scope runs at a time; else through the goroutine's own carrier (the
-// table carrierFor fills, hashed as slot does; a carrier in the overflow
-// map takes the slow way), so that it costs the same however many
-// continuations a scope has and wherever they run. k must be of scope s.
-// The first way starts its chain of dependent loads from s, the second
-// from g, three loads longer before the switch can start on k's contexts
-// (docs/design.md, section 6).
+// goroutine. Outside a region it first tries the scope's last continuation
+// (Scope.last, which the slow Run sets): k if its own carrier (cont.car) is
+// this goroutine's and holds it innermost, which is the case whenever one
+// continuation of the scope runs at a time. Otherwise, and inside a region,
+// it takes k from the goroutine's own carrier (the table carrierFor fills,
+// hashed as slot does; a carrier in the overflow map takes the slow way),
+// so that it costs the same however many continuations a scope has and
+// wherever they run. k must be of scope s. The first way starts its chain
+// of dependent loads from s, the table way from g, three loads longer
+// before the handoff's locked instructions can start; on the Raw engine,
+// which has none, the first way measured slower instead (docs/design.md,
+// section 6).
 //
 // On the Raw engine, run mounts k the fast way (carrier.lazy) and
 // switches to its stack if k is fastSuspended, the goroutine runs inside a

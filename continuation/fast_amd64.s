@@ -59,6 +59,8 @@ slow:
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	(TLS), CX				// g
 	MOVQ	s+0(FP), R9
+	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// in a region (Raw), the table way, which
+	JEQ	table					// measured faster there (fast.go)
 	MOVQ	Scope_last(R9), AX			// k = s.last, if innermost on this goroutine
 	TESTQ	AX, AX					// by its own carrier:
 	JEQ	table
@@ -70,12 +72,9 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	const_gGoid(CX), R8
 	CMPQ	carrier_goid(DX), R8
 	JNE	table
-	MOVQ	carrier_lazy(DX), R8			// and holds k innermost: Raw, mounted the
-	CMPQ	R8, AX					// fast way;
-	JEQ	lazy
-	TESTQ	R8, R8					// or as cur, with nothing mounted the fast
-	JNE	table					// way inside
-	CMPQ	carrier_cur(DX), AX
+	CMPQ	carrier_cur(DX), AX			// and holds k innermost,
+	JNE	table
+	CMPQ	carrier_lazy(DX), $0			// with nothing mounted the fast way inside
 	JEQ	innermost
 table:
 	MOVQ	CX, DX
@@ -95,7 +94,6 @@ table:
 	MOVQ	carrier_lazy(DX), AX			// Raw: k, mounted the fast way
 	TESTQ	AX, AX
 	JEQ	goroutine
-lazy:
 	CMPQ	cont_scope(AX), R9			// of s,
 	JNE	slow
 	CMPQ	SP, cont_lo(AX)				// running on k's own stack (not on a stack

@@ -56,6 +56,9 @@ slow:
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	s+0(FP), R7
+	MOVD	const_gStkTopSP(g), R3
+	CMP	$const_regionTopSP, R3			// in a region (Raw): the table way (see amd64)
+	BEQ	table
 	MOVD	Scope_last(R7), R2			// k = s.last, if innermost on this goroutine
 	CBZ	R2, table				// by its own carrier (see amd64):
 	MOVD	cont_car(R2), R4
@@ -67,13 +70,11 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	const_gGoid(g), R5
 	CMP	R5, R3
 	BNE	table
-	MOVD	carrier_lazy(R4), R3
-	CMP	R2, R3
-	BEQ	lazy
-	CBNZ	R3, table
 	MOVD	carrier_cur(R4), R3
 	CMP	R2, R3
-	BEQ	innermost
+	BNE	table
+	MOVD	carrier_lazy(R4), R3
+	CBZ	R3, innermost
 table:
 	MOVD	g, R4					// the carrier in g's slot (see amd64),
 	LSR	$4, R4
@@ -92,7 +93,6 @@ table:
 	BNE	slow
 	MOVD	carrier_lazy(R4), R2			// Raw: k, mounted the fast way
 	CBZ	R2, goroutine
-lazy:
 	MOVD	cont_scope(R2), R3
 	CMP	R7, R3					// of s,
 	BNE	slow
