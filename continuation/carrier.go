@@ -135,13 +135,16 @@ func (k *cont) mount(c *Continuation) {
 	k.makeLast()
 }
 
-// makeLast makes k its scope's last continuation, which a Yield from a
-// goroutine that runs no continuation of the scope looks at (lastMounted).
-// The pointer is stored only when it changes: an atomic store is a locked
-// instruction, and Run is a hot path.
+// makeLast makes k its scope's last continuation, which Yield's fast path
+// tries first, and a Yield from a goroutine that runs no continuation of
+// the scope looks at (lastMounted). The pointer is stored only when it
+// changes: an atomic store is a locked instruction, and Run is a hot path.
+// A Goroutine-engine k has no parentC until its body starts, which then
+// fills in lastTo (New).
 func (k *cont) makeLast() {
 	if k.scope.last.Load() != k {
 		k.scope.last.Store(k)
+		k.scope.lastTo.Store(uintptr(unsafe.Pointer(k.parentC)))
 	}
 }
 

@@ -70,10 +70,15 @@ import (
 // Scope names a kind of continuation; Yield(scope) finds the innermost
 // mounted continuation of that scope.
 type Scope struct {
-	name  string
-	last  atomic.Pointer[cont] // the one mounted most recently, for a Yield from a foreign goroutine
-	yield func(ctx.Caller)     // Yield's hook: s.yieldHook
-	slow  atomic.Int64         // Yields that took the hook, not a fast path (for tests)
+	name string
+	last atomic.Pointer[cont] // the one mounted most recently, for a Yield from a foreign goroutine
+	// lastTo is last's parentC (on the Goroutine engine its coroutine's
+	// yield point), as an address, once known: Yield's fast path can start
+	// the switch on it without waiting for the loads that find k, and
+	// uses it only once it has checked that it equals k.parentC.
+	lastTo atomic.Uintptr
+	yield  func(ctx.Caller) // Yield's hook: s.yieldHook
+	slow   atomic.Int64     // Yields that took the hook, not a fast path (for tests)
 }
 
 // NewScope returns a new scope with the given name.
@@ -187,6 +192,9 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 			car.cur = k
 			k.car = car // before any Yield in the body: see cont.car
 			k.selfC, k.parentC = self.Contexts()
+			if scope.last.Load() == k { // else a later makeLast has stored another's
+				scope.lastTo.Store(uintptr(unsafe.Pointer(k.parentC)))
+			}
 			defer func() {
 				car.cur = nil
 				k.unmountDirect() // also when the body panics

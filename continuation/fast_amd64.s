@@ -61,6 +61,7 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	s+0(FP), R9
 	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// in a region (Raw), the table way, which
 	JEQ	table					// measured faster there (fast.go)
+	MOVQ	Scope_lastTo(R9), BX			// k.parentC, if k = s.last: see switch
 	MOVQ	Scope_last(R9), AX			// k = s.last, if innermost on this goroutine
 	TESTQ	AX, AX					// by its own carrier:
 	JEQ	table
@@ -122,7 +123,11 @@ innermost:
 	MOVQ	$0, cont_user(AX)
 switch:
 	MOVB	$1, ok+32(FP)				// what Yield returns when resumed
-	MOVQ	cont_parentC(AX), BX			// to: Run's caller, or the hook that hands back
+	MOVQ	cont_parentC(AX), R8			// to: Run's caller, or the hook that hands back;
+	CMPQ	R8, BX					// if BX (s.lastTo) holds the same, the switch
+	JEQ	to					// goes on with BX, not waiting for the loads
+	MOVQ	R8, BX					// that found k (the branch is predicted)
+to:
 	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
 	MOVQ	(TLS), R14
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)

@@ -59,6 +59,7 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVD	const_gStkTopSP(g), R3
 	CMP	$const_regionTopSP, R3			// in a region (Raw): the table way (see amd64)
 	BEQ	table
+	MOVD	Scope_lastTo(R7), R6			// k.parentC, if k = s.last: see switch
 	MOVD	Scope_last(R7), R2			// k = s.last, if innermost on this goroutine
 	CBZ	R2, table				// by its own carrier (see amd64):
 	MOVD	cont_car(R2), R4
@@ -129,7 +130,11 @@ innermost:
 switch:
 	MOVD	$1, R3
 	MOVB	R3, ok+32(FP)				// what Yield returns when resumed
-	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back
+	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back;
+	CMP	R1, R6					// if R6 (s.lastTo) holds the same, the switch
+	BNE	to					// goes on with R6, not waiting for the loads
+	MOVD	R6, R1					// that found k (see amd64)
+to:
 	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 slow:

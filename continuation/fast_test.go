@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/corokit/corokit/coro"
+	"github.com/corokit/corokit/ctx"
 	"github.com/corokit/corokit/internal/gabi"
 	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
@@ -375,6 +376,38 @@ func yieldTriesTheScopesLastFirst(t *testing.T, engine coro.Engine) {
 		a.Run()
 	}
 	assert.Equal(t, firstWay+101, scope.slow.Load(), "a is not scope.last, and the table way cannot find its carrier")
+	require.NoError(t, a.Close())
+	require.NoError(t, b.Close())
+}
+
+// Scope.lastTo is the last continuation's parentC once its body has
+// started, and Yield's fast path uses it only when it equals k.parentC: a
+// stale or foreign copy changes nothing but the speed.
+func TestScopeLastTo(t *testing.T) {
+	scope := NewScope("lastTo")
+	n := 0
+	a := New(scope, func() {
+		for {
+			n++
+			Yield(scope)
+		}
+	})
+	a.Run()
+	assert.Equal(t, uintptr(unsafe.Pointer(a.cont.parentC)), scope.lastTo.Load(), "set when the body started")
+	for i := 0; i < 10; i++ {
+		a.Run()
+	}
+	var other ctx.Context
+	scope.lastTo.Store(uintptr(unsafe.Pointer(&other))) // a context no Yield should switch to
+	for i := 0; i < 100; i++ {
+		a.Run()
+	}
+	assert.Equal(t, 111, n)
+	assert.Equal(t, int64(1), scope.slow.Load(), "only the first Yield took the hook")
+
+	b := New(scope, func() { Yield(scope) })
+	b.Run()
+	assert.Equal(t, uintptr(unsafe.Pointer(b.cont.parentC)), scope.lastTo.Load(), "the new last continuation's")
 	require.NoError(t, a.Close())
 	require.NoError(t, b.Close())
 }
