@@ -107,6 +107,13 @@ func carrierFor(g unsafe.Pointer) *carrier {
 	if old := s.Load(); (old == nil || old.g == c.g) && s.CompareAndSwap(old, c) {
 		return c
 	}
+	c.overflow()
+	return c
+}
+
+// overflow keeps c in the overflow map, for a goroutine whose table slot
+// another goroutine holds.
+func (c *carrier) overflow() {
 	lockOverflow()
 	if overflow.m == nil {
 		overflow.m = map[uintptr]*carrier{}
@@ -114,7 +121,6 @@ func carrierFor(g unsafe.Pointer) *carrier {
 	overflow.m[c.g] = c
 	overflowUsed.Store(true)
 	unlockOverflow()
-	return c
 }
 
 func lockOverflow() {

@@ -346,13 +346,7 @@ func yieldTriesTheScopesLastFirst(t *testing.T, engine coro.Engine) {
 	car := a.cont.car
 	require.NotNil(t, car, "the carrier a's code runs on, set by then")
 	require.True(t, slot(car.g).CompareAndSwap(car, nil))
-	lockOverflow()
-	if overflow.m == nil {
-		overflow.m = map[uintptr]*carrier{}
-	}
-	overflow.m[car.g] = car
-	overflowUsed.Store(true)
-	unlockOverflow()
+	car.overflow()
 	defer func() {
 		lockOverflow()
 		delete(overflow.m, car.g)
