@@ -40,11 +40,11 @@
 // A Run and a Yield cost little more than a coroutine's Resume and Yield on
 // the same engine (cmd/corobench's continuation cases measure them) when
 // the continuation yields to its own scope and, on the Goroutine engine, is
-// the outermost one on the goroutine that runs it. A Yield is a few
-// nanoseconds cheaper still while one continuation of its scope runs at a
-// time (the one most recently run the slower way). The first Run, yields
-// through inner continuations, pinned yields, and on Raw the first Yield
-// after Current or Pin in the body take a slower way.
+// the outermost one on the goroutine that runs it. On the Goroutine engine
+// a Yield is a few nanoseconds cheaper still while one continuation of its
+// scope runs at a time (the one most recently run the slower way). The
+// first Run, yields through inner continuations, pinned yields, and on Raw
+// the first Yield after Current or Pin in the body take a slower way.
 //
 // Run and Yield are inlined into the function that calls them, and must
 // be: each call level between that code and the switch costs about as much
