@@ -163,8 +163,14 @@ TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 // fn returns here, so each return goes where its call came from and the
 // CPU predicts every one; the switch then leaves with a JMP, as Switch
 // does, and from resumes in Call's caller, not here.
+//
+// call writes every slot but fn before fn runs: a caller that reaches it
+// through the register ABI (continuation's Run) leaves only its spill
+// space there, stale words that the collector, which scans from and to as
+// pointers while fn runs, must not see.
 TEXT ·call(SB), NOSPLIT, $8-33
 	NO_LOCAL_POINTERS
+	MOVQ	$0, from+8(FP)
 	MOVQ	$0, to+16(FP)
 	MOVQ	$const_callerLive, AX
 	MOVQ	AX, live+24(FP)

@@ -145,6 +145,7 @@ TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 // does, and from resumes in Call's caller, not here.
 TEXT ·call(SB), NOSPLIT, $16-33
 	NO_LOCAL_POINTERS
+	MOVD	ZR, from+8(FP)				// every slot but fn, before fn runs (see amd64)
 	MOVD	ZR, to+16(FP)
 	MOVD	$const_callerLive, R2
 	MOVD	R2, live+24(FP)

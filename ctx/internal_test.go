@@ -1,6 +1,7 @@
 package ctx
 
 import (
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -54,4 +55,50 @@ func TestHandoffPoints(t *testing.T) {
 	h.Retire()
 	assert.Equal(t, unsafe.Pointer(&retiredCoro), h.coro)
 	assert.Equal(t, uintptr(unsafe.Pointer(coro)), point.coro, "the point's copy is an address Retire cannot reach")
+}
+
+// poisonSpill leaves its five register arguments in its caller's spill
+// space: taking their addresses gives them homes there.
+//
+//go:noinline
+func poisonSpill(a, b, c, d, e uintptr) uintptr {
+	return *noEscape(&a) + *noEscape(&b) + *noEscape(&c) + *noEscape(&d) + *noEscape(&e)
+}
+
+//go:noinline
+func noEscape(p *uintptr) *uintptr { return p }
+
+// call clears its from slot before fn runs. A caller that reaches call
+// through the register ABI, as continuation's Run does, leaves there only
+// its spill space, whose stale words the collector would otherwise scan as
+// a *Context while fn runs.
+func TestCallClearsItsSlots(t *testing.T) {
+	if testproc.RaceEnabled {
+		t.Skip("under -race the instrumented calls between poisonSpill and call write the spill space: the test cannot poison it (the control fails)")
+	}
+	_, _, callPC, _, _ := textAddrs()
+	callReg := gabi.FuncAt[func(fn func(Caller), from, to *Context, live, ok uintptr)](callPC)
+	const stale = 0xdead_beef_0000
+	var frame unsafe.Pointer
+	var from, to uintptr
+	fn := func(c Caller) {
+		frame = c.frame
+		from = *(*uintptr)(unsafe.Add(c.frame, 8))
+		to = *(*uintptr)(unsafe.Add(c.frame, 16))
+	}
+	// call takes fn from the spill space, where run's slow way stores it;
+	// poisonSpill puts it there as well.
+	fnWord := *(*uintptr)(unsafe.Pointer(&fn))
+	lo := *gabi.StackLo(gabi.G())
+	poisonSpill(fnWord, 0, 0, 0, 0)
+	callReg(fn, nil, nil, 0, 0) // learns where this frame's spill space is
+	poisonSpill(fnWord, stale, stale, stale, stale)
+	poisoned := *(*uintptr)(unsafe.Add(frame, 8))
+	poisonSpill(fnWord, stale, stale, stale, stale)
+	callReg(fn, nil, nil, 0, 0)
+	runtime.KeepAlive(fn)
+	require.Equal(t, lo, *gabi.StackLo(gabi.G()), "the stack moved: the frame address is stale")
+	require.Equal(t, uintptr(stale), poisoned, "the control: poisonSpill left its arguments in the spill space")
+	assert.Zero(t, from)
+	assert.Zero(t, to)
 }
