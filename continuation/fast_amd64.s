@@ -50,12 +50,13 @@ slow:
 
 // func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 //
-// k is the innermost continuation mounted on the calling goroutine: s.last
-// if its own carrier (cont.car) is this goroutine's and holds it innermost,
-// else found through the goroutine's carrier in carrierFor's table (hashed
-// as slot does; a carrier in the overflow map takes the slow way): Raw, the
-// one Run's fast path mounted (carrier.lazy); Goroutine engine, the
-// carrier's cur. It must be of scope s.
+// k is the innermost continuation mounted on the calling goroutine: outside
+// a region, s.last if its own carrier (cont.car) is this goroutine's and
+// holds it innermost; else found through the goroutine's carrier in
+// carrierFor's table (hashed as slot does; a carrier in the overflow map
+// takes the slow way): Raw, the one Run's fast path mounted
+// (carrier.lazy); Goroutine engine, the carrier's cur. It must be of
+// scope s.
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	(TLS), CX				// g
 	MOVQ	s+0(FP), R9
