@@ -3,20 +3,32 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// func floorRun(n int, self, other *floorContext): from = AX, to = BX, count = CX.
-TEXT ·floorRun(SB), NOSPLIT, $0-24
-	MOVQ	n+0(FP), CX
-	MOVQ	self+8(FP), AX
-	MOVQ	other+16(FP), BX
-	TESTQ	CX, CX
-	JLE	done
-loop:
-	CALL	·floorSwitch(SB)
-	XCHGQ	AX, BX
-	DECQ	CX
-	JNE	loop
-done:
+// The two loops of a floor case, around its switch SW: RUN_LOOP makes n
+// round trips from the calling stack (from = AX, to = BX, count = CX),
+// ENTRY_LOOP is the far side, which switches back at once, forever.
+#define RUN_LOOP(SW) \
+	MOVQ	n+0(FP), CX; \
+	MOVQ	self+8(FP), AX; \
+	MOVQ	other+16(FP), BX; \
+	TESTQ	CX, CX; \
+	JLE	done; \
+loop: \
+	CALL	SW(SB); \
+	XCHGQ	AX, BX; \
+	DECQ	CX; \
+	JNE	loop; \
+done: \
 	RET
+
+#define ENTRY_LOOP(SW) \
+loop: \
+	XCHGQ	AX, BX; \
+	CALL	SW(SB); \
+	JMP	loop
+
+// func floorRun(n int, self, other *floorContext)
+TEXT ·floorRun(SB), NOSPLIT, $0-24
+	RUN_LOOP(·floorSwitch)
 
 // func floorSwitch()
 //
@@ -41,29 +53,14 @@ newsp:
 
 // func floorEntry()
 //
-// The far side, from the first switch to it on: it switches back at once,
-// forever.
+// The far side, from the first switch to it on.
 TEXT ·floorEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
-loop:
-	XCHGQ	AX, BX
-	CALL	·floorSwitch(SB)
-	JMP	loop
+	ENTRY_LOOP(·floorSwitch)
 
 // func floorHandoffRun(n int, self, other *floorContext): floorRun, through
 // floorHandoffSwitch.
 TEXT ·floorHandoffRun(SB), NOSPLIT, $0-24
-	MOVQ	n+0(FP), CX
-	MOVQ	self+8(FP), AX
-	MOVQ	other+16(FP), BX
-	TESTQ	CX, CX
-	JLE	done
-loop:
-	CALL	·floorHandoffSwitch(SB)
-	XCHGQ	AX, BX
-	DECQ	CX
-	JNE	loop
-done:
-	RET
+	RUN_LOOP(·floorHandoffSwitch)
 
 // func floorHandoffSwitch()
 //
@@ -91,10 +88,7 @@ broken:
 //
 // floorEntry, through floorHandoffSwitch.
 TEXT ·floorHandoffEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
-loop:
-	XCHGQ	AX, BX
-	CALL	·floorHandoffSwitch(SB)
-	JMP	loop
+	ENTRY_LOOP(·floorHandoffSwitch)
 
 // func floorEntryPCs() (plain, handoff uintptr)
 TEXT ·floorEntryPCs(SB), NOSPLIT|NOFRAME, $0-16

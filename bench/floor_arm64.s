@@ -3,22 +3,36 @@
 #include "textflag.h"
 #include "go_asm.h"
 
-// func floorRun(n int, self, other *floorContext): from = R0, to = R1, count = R3.
-TEXT ·floorRun(SB), NOSPLIT, $0-24
-	MOVD	n+0(FP), R3
-	MOVD	self+8(FP), R0
-	MOVD	other+16(FP), R1
-	CMP	$0, R3
-	BLE	done
-loop:
-	CALL	·floorSwitch(SB)
-	MOVD	R0, R2
-	MOVD	R1, R0
-	MOVD	R2, R1
-	SUBS	$1, R3
-	BNE	loop
-done:
+// The two loops of a floor case, around its switch SW: RUN_LOOP makes n
+// round trips from the calling stack (from = R0, to = R1, count = R3),
+// ENTRY_LOOP is the far side, which switches back at once, forever.
+#define RUN_LOOP(SW) \
+	MOVD	n+0(FP), R3; \
+	MOVD	self+8(FP), R0; \
+	MOVD	other+16(FP), R1; \
+	CMP	$0, R3; \
+	BLE	done; \
+loop: \
+	CALL	SW(SB); \
+	MOVD	R0, R2; \
+	MOVD	R1, R0; \
+	MOVD	R2, R1; \
+	SUBS	$1, R3; \
+	BNE	loop; \
+done: \
 	RET
+
+#define ENTRY_LOOP(SW) \
+loop: \
+	MOVD	R0, R2; \
+	MOVD	R1, R0; \
+	MOVD	R2, R1; \
+	CALL	SW(SB); \
+	JMP	loop
+
+// func floorRun(n int, self, other *floorContext)
+TEXT ·floorRun(SB), NOSPLIT, $0-24
+	RUN_LOOP(·floorSwitch)
 
 // func floorSwitch()
 //
@@ -36,33 +50,14 @@ TEXT ·floorSwitch(SB), NOSPLIT|NOFRAME, $0-0
 
 // func floorEntry()
 //
-// The far side, from the first switch to it on: it switches back at once,
-// forever.
+// The far side, from the first switch to it on.
 TEXT ·floorEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
-loop:
-	MOVD	R0, R2
-	MOVD	R1, R0
-	MOVD	R2, R1
-	CALL	·floorSwitch(SB)
-	JMP	loop
+	ENTRY_LOOP(·floorSwitch)
 
 // func floorHandoffRun(n int, self, other *floorContext): floorRun, through
 // floorHandoffSwitch.
 TEXT ·floorHandoffRun(SB), NOSPLIT, $0-24
-	MOVD	n+0(FP), R3
-	MOVD	self+8(FP), R0
-	MOVD	other+16(FP), R1
-	CMP	$0, R3
-	BLE	done
-loop:
-	CALL	·floorHandoffSwitch(SB)
-	MOVD	R0, R2
-	MOVD	R1, R0
-	MOVD	R2, R1
-	SUBS	$1, R3
-	BNE	loop
-done:
-	RET
+	RUN_LOOP(·floorHandoffSwitch)
 
 // func floorHandoffSwitch()
 //
@@ -94,12 +89,7 @@ broken:
 //
 // floorEntry, through floorHandoffSwitch.
 TEXT ·floorHandoffEntry(SB), NOSPLIT|NOFRAME|TOPFRAME, $0-0
-loop:
-	MOVD	R0, R2
-	MOVD	R1, R0
-	MOVD	R2, R1
-	CALL	·floorHandoffSwitch(SB)
-	JMP	loop
+	ENTRY_LOOP(·floorHandoffSwitch)
 
 // func floorEntryPCs() (plain, handoff uintptr)
 TEXT ·floorEntryPCs(SB), NOSPLIT|NOFRAME, $0-16
