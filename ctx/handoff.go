@@ -37,7 +37,7 @@ import (
 // owner learns that the body finished or is being closed, whichever way
 // the goroutine was resumed.
 type Handoff struct {
-	coro        unsafe.Pointer // the *runtime.coro both goroutines switch through
+	coro        unsafe.Pointer // the *runtime.coro both goroutines switch through; nil once retired
 	turn        uintptr
 	body        uintptr // the body goroutine's g, once it has started
 	afterResume func()
@@ -92,31 +92,26 @@ func (h *Handoff) SetSlow(slow bool) {
 // Retire lets go of the runtime's coroutine once the body has ended (its
 // closures reach everything the body could), and leaves every later switch
 // through h's points to their hooks. The assembly reads the coroutine only
-// after the turn check, which a retired Handoff's turn never passes, and
-// then through the points' copies of its address (setPoint), which Retire
-// cannot reach; h's own stands for a coroutine with no goroutine in it.
+// through the points' copies of its address (setPoint), which Retire
+// cannot reach, and only after the turn check, which a retired Handoff's
+// turn never passes.
 func (h *Handoff) Retire() {
-	h.coro, h.slow = unsafe.Pointer(&retiredCoro), 1
+	h.coro, h.slow = nil, 1
 }
-
-// retiredCoro stands for a runtime.coro with no goroutine and no thread.
-var retiredCoro [(max(coroGP, coroMP) + 8) / 8]uintptr
 
 // Fallbacks reports how many switches to h's points went to the hook
 // rather than switching in assembly.
 func (h *Handoff) Fallbacks() uintptr { return h.fallbacks }
 
 // SetResumePoint makes the hook context c h's resume point (after Init):
-// Switch to c
-// hands control to the body goroutine when the turn allows, else runs
-// c's hook. Switch's from is not used by a handoff: the suspended
+// Switch to c hands control to the body goroutine when the turn allows,
+// else runs c's hook. Switch's from is not used by a handoff: the suspended
 // goroutine's state is kept where the runtime keeps it.
 func (c *Context) SetResumePoint(h *Handoff) { c.setPoint(h, kindResume) }
 
 // SetYieldPoint makes the hook context c h's yield point (after Init):
-// Switch to c,
-// called by the body goroutine holding the turn, hands control back to the
-// resumer, else runs c's hook.
+// Switch to c, called by the body goroutine holding the turn, hands control
+// back to the resumer, else runs c's hook.
 func (c *Context) SetYieldPoint(h *Handoff) { c.setPoint(h, kindYield) }
 
 // setPoint also copies the address of h's runtime coroutine into c: the
