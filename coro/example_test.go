@@ -69,14 +69,18 @@ func ExamplePull() {
 			}
 		}
 	})
+	var first []string
 	coro.Region(func() {
 		next, stop := coro.Pull(words, coro.WithEngine(coro.Raw))
 		defer stop()
 		for i := 0; i < 2; i++ {
 			w, _ := next()
-			fmt.Println(w)
+			first = append(first, w)
 		}
 	})
+	for _, w := range first { // printed outside the Region, which makes no system calls
+		fmt.Println(w)
+	}
 	// Output:
 	// the
 	// quick
@@ -85,6 +89,7 @@ func ExamplePull() {
 // Raw coroutines live inside a Region, which pins the goroutine: pure
 // computation only (no blocking, no system calls, no panics) and short.
 func ExampleRegion() {
+	var out []int
 	coro.Region(func() {
 		fib := coro.New(func(c *coro.Coro[struct{}, int], _ struct{}) int {
 			a, b := 0, 1
@@ -93,13 +98,12 @@ func ExampleRegion() {
 				a, b = b, a+b
 			}
 		}, coro.WithEngine(coro.Raw))
-		var out []int
 		for i := 0; i < 10; i++ {
 			v, _ := fib.Resume(struct{}{})
 			out = append(out, v)
 		}
 		fib.Close() // Raw coroutines must not outlive their Region
-		fmt.Println(out)
 	})
+	fmt.Println(out) // outside the Region: printing makes a system call
 	// Output: [0 1 1 2 3 5 8 13 21 34]
 }
