@@ -357,7 +357,7 @@ func (k *cont) unmountDirect() {
 // returns true when the continuation is run again. A pinned Yield (see the
 // package documentation) calls OnPinned and returns false. With no
 // continuation of scope mounted anywhere, Yield panics.
-func Yield(scope *Scope) bool { return yield(scope, nil, nil, 0) }
+func Yield(scope *Scope) bool { return yieldFn(scope, nil, nil, 0, 0) }
 
 // yieldHook returns Yield's hook for s (a closure: see runHook).
 //

@@ -6,11 +6,17 @@ import (
 )
 
 // The fast paths of Run and Yield, in assembly (fast_amd64.s,
-// fast_arm64.s). Each is what Run or Yield inlines: one call that either
-// switches at once, as ctx.Switch, or is ctx.Call(c.run) or
-// ctx.Call(s.yield). Their arguments are laid out as ctx.call's (fn, from,
-// to, live, ok), so that the slow way is a jump to it with fn in place of
-// c or s; from, to and live are only room for call.
+// fast_arm64.s). Each is what Run or Yield inlines: one call through a func
+// value, so with the register ABI (c or s arrives in a register, g in its
+// own), that either switches at once, as ctx.Switch, or is ctx.Call(c.run)
+// or ctx.Call(s.yield). Their func types have five words of arguments,
+// laid out as ctx.call's (fn, from, to, live, ok): the caller reserves
+// their spill space above the return PC, and the slow way stores fn there
+// and jumps to call. Yield's result comes back in the first result
+// register: ctx.call leaves its own there, and every way the switch
+// returns to its caller leaves true (ctx's hookReturn), however the
+// continuation was resumed: by the switch, at a handoff's landing pad, or
+// through a hook run in the switch's place.
 //
 // yield finds k, the innermost continuation mounted on the calling
 // goroutine. Outside a region it first tries the scope's last continuation
@@ -50,8 +56,8 @@ import (
 //
 // Neither writes a pointer: the collector's write barrier is Go's to
 // make, and the fast paths store only addresses and flags.
-func run() // called through runFn
-func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
+func run()   // called through runFn
+func yield() // called through yieldFn
 
 // runFn calls run with the register ABI, c in the first argument register,
 // as ctx.Switch calls the switch: no argument goes through memory on the
@@ -61,6 +67,13 @@ func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
 var runFn = func() func(c *Continuation, from, to *ctx.Context, live, ok uintptr) {
 	pc, _ := textAddrs()
 	return gabi.FuncAt[func(c *Continuation, from, to *ctx.Context, live, ok uintptr)](pc)
+}()
+
+// yieldFn calls yield the same way, s in the first argument register; its
+// result is Yield's.
+var yieldFn = func() func(s *Scope, from, to *ctx.Context, live, ok uintptr) bool {
+	_, pc := textAddrs()
+	return gabi.FuncAt[func(s *Scope, from, to *ctx.Context, live, ok uintptr) bool](pc)
 }()
 
 // cont.fast's values.

@@ -1,6 +1,6 @@
 // The fast paths of Run and Yield for amd64: see fast.go. Both are entered
-// by a call from Go (SP+0 the return PC into the caller, the arguments
-// above it), and leave by jumping either into ctx's switch with the stack
+// by a call from Go through a func value (SP+0 the return PC into the
+// caller, the spill space for five arguments above it), and leave by jumping either into ctx's switch with the stack
 // as they found it (switchRegs, with from in AX, to in BX and g in R14, as
 // ctx.Switch's call passes them) or to ctx.call, with all of its arguments
 // in place. On the Goroutine engine the switch is to a hook context of
@@ -48,7 +48,12 @@ slow:
 	MOVQ	AX, 8(SP)				// ctx.call(c.run, ...), in the spill space
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
-// func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
+// func yield()
+//
+// Yield calls it through yieldFn, with the register ABI: AX = s, R14 = g,
+// X15 = 0, the spill space above the return PC as for run, and the result
+// in AX, which the switch leaves true on every way back (ctx's
+// hookReturn) and ctx.call sets to its own.
 //
 // k is the innermost continuation mounted on the calling goroutine: outside
 // a region, s.last if its own carrier (cont.car) is this goroutine's and
@@ -57,10 +62,9 @@ slow:
 // takes the slow way): Raw, the one Run's fast path mounted
 // (carrier.lazy); Goroutine engine, the carrier's cur. It must be of
 // scope s.
-TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
-	MOVQ	(TLS), CX				// g
-	MOVQ	s+0(FP), R9
-	CMPQ	const_gStkTopSP(CX), $const_regionTopSP	// in a region (Raw), the table way, which
+TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	AX, R9					// s
+	CMPQ	const_gStkTopSP(R14), $const_regionTopSP	// in a region (Raw), the table way, which
 	JEQ	table					// measured faster there (fast.go)
 	MOVQ	Scope_lastTo(R9), BX			// k.parentC, if k = s.last: see switch
 	MOVQ	Scope_last(R9), AX			// k = s.last, if innermost on this goroutine
@@ -69,9 +73,9 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	MOVQ	cont_car(AX), DX
 	TESTQ	DX, DX
 	JEQ	table
-	CMPQ	carrier_g(DX), CX			// the carrier is this goroutine's
+	CMPQ	carrier_g(DX), R14			// the carrier is this goroutine's
 	JNE	table
-	MOVQ	const_gGoid(CX), R8
+	MOVQ	const_gGoid(R14), R8
 	CMPQ	carrier_goid(DX), R8
 	JNE	table
 	CMPQ	carrier_cur(DX), AX			// and holds k innermost,
@@ -79,7 +83,7 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
 	CMPQ	carrier_lazy(DX), $0			// with nothing mounted the fast way inside
 	JEQ	innermost
 table:
-	MOVQ	CX, DX
+	MOVQ	R14, DX
 	SHRQ	$4, DX
 	MOVQ	$0x9E3779B97F4A7C15, R8
 	IMULQ	R8, DX
@@ -88,9 +92,9 @@ table:
 	MOVQ	(R8)(DX*8), DX				// the carrier in g's slot,
 	TESTQ	DX, DX
 	JEQ	slow
-	CMPQ	carrier_g(DX), CX			// if it is this goroutine's
+	CMPQ	carrier_g(DX), R14			// if it is this goroutine's
 	JNE	slow
-	MOVQ	const_gGoid(CX), R8
+	MOVQ	const_gGoid(R14), R8
 	CMPQ	carrier_goid(DX), R8			// (not an earlier goroutine's on the same g)
 	JNE	slow
 	MOVQ	carrier_lazy(DX), AX			// Raw: k, mounted the fast way
@@ -118,24 +122,21 @@ innermost:
 	JNE	slow
 	CMPQ	cont_pins(AX), $0			// not in a critical section,
 	JNE	slow
-	CMPQ	const_gLockedM(CX), $0			// not locked to its thread (the handoff would throw)
+	CMPQ	const_gLockedM(R14), $0			// not locked to its thread (the handoff would throw)
 	JNE	slow
 	MOVQ	$const_goSuspended, cont_fast(AX)	// unmount k
 	MOVQ	$0, cont_user(AX)
 switch:
-	MOVB	$1, ok+32(FP)				// what Yield returns when resumed
 	MOVQ	cont_parentC(AX), R8			// to: Run's caller, or the hook that hands back;
 	CMPQ	R8, BX					// if BX (s.lastTo) holds the same, the switch
 	JEQ	to					// goes on with BX, not waiting for the loads
 	MOVQ	R8, BX					// that found k (the branch is predicted)
 to:
 	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
-	MOVQ	(TLS), R14
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 slow:
-	MOVQ	s+0(FP), AX
-	MOVQ	Scope_yield(AX), AX			// ctx.call(s.yield, ...)
-	MOVQ	AX, s+0(FP)
+	MOVQ	Scope_yield(R9), AX			// ctx.call(s.yield, ...)
+	MOVQ	AX, 8(SP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
 // func textAddrs() (run, yield uintptr): the ABI0 entry points themselves,

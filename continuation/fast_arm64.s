@@ -1,6 +1,7 @@
 // The fast paths of Run and Yield for arm64: see fast.go. Both are entered
-// by a call from Go (LR the return PC into the caller, the arguments above
-// the caller's LR slot), and leave by jumping either into ctx's switch with
+// by a call from Go through a func value (LR the return PC into the
+// caller, the spill space for five arguments above the caller's LR slot),
+// and leave by jumping either into ctx's switch with
 // LR and RSP as they found them (switchRegs, with from in R0 and to in R1,
 // as ctx.Switch's call passes them) or to ctx.call, with all of its
 // arguments in place. On the Goroutine engine the switch is to a hook
@@ -53,9 +54,13 @@ slow:
 	MOVD	R2, 8(RSP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
-// func yield(s *Scope, from, to *ctx.Context, live uintptr) (ok bool)
-TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-33
-	MOVD	s+0(FP), R7
+// func yield()
+//
+// Yield calls it through yieldFn, with the register ABI (see amd64): R0 =
+// s, g in R28, the spill space above the saved LR slot, and the result in
+// R0.
+TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	R0, R7
 	MOVD	const_gStkTopSP(g), R3
 	CMP	$const_regionTopSP, R3			// in a region (Raw): the table way (see amd64)
 	BEQ	table
@@ -128,8 +133,6 @@ innermost:
 	MOVD	R3, cont_fast(R2)
 	MOVD	ZR, cont_user(R2)
 switch:
-	MOVD	$1, R3
-	MOVB	R3, ok+32(FP)				// what Yield returns when resumed
 	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back;
 	CMP	R1, R6					// if R6 (s.lastTo) holds the same, the switch
 	BNE	to					// goes on with R6, not waiting for the loads
@@ -138,9 +141,8 @@ to:
 	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 slow:
-	MOVD	s+0(FP), R7
-	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...)
-	MOVD	R2, s+0(FP)
+	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...), in the spill space
+	MOVD	R2, 8(RSP)
 	JMP	github·com∕corokit∕corokit∕ctx·call(SB)
 
 // func textAddrs() (run, yield uintptr): the ABI0 entry points themselves,

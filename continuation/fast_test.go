@@ -5,6 +5,8 @@ package continuation
 
 import (
 	"fmt"
+	"io"
+	"runtime/trace"
 	"strings"
 	"testing"
 	"unsafe"
@@ -404,4 +406,51 @@ func TestScopeLastTo(t *testing.T) {
 	assert.Equal(t, uintptr(unsafe.Pointer(b.cont.parentC)), scope.lastTo.Load(), "the new last continuation's")
 	require.NoError(t, a.Close())
 	require.NoError(t, b.Close())
+}
+
+// Yield's result comes back in a register on every way a continuation is
+// resumed: the switch, the handoff's landing pads and a hook run in the
+// switch's place (a refused handoff, the runtime's switch) must each leave
+// exactly true (the byte 1, not just nonzero), and a pinned Yield false.
+func TestYieldResult(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []coro.Option
+		run  func(f func())
+	}{
+		{"Raw", []coro.Option{coro.WithEngine(coro.Raw)}, coro.Region},
+		{"Goroutine", nil, func(f func()) { f() }},
+		{"Goroutine/runtime switch", []coro.Option{coro.WithRuntimeSwitch()}, func(f func()) { f() }},
+		{"Goroutine/tracer on", nil, func(f func()) {
+			require.NoError(t, trace.Start(io.Discard))
+			defer trace.Stop()
+			f()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scope, inner := NewScope("result"), NewScope("result-inner")
+			var got []byte
+			var pinned []PinnedReason
+			record := func(ok bool) { got = append(got, *(*byte)(unsafe.Pointer(&ok))) }
+			tc.run(func() {
+				k := New(scope, func() {
+					for i := 0; i < 4; i++ { // the first after the hook's Run, then fast
+						record(Yield(scope))
+					}
+					New(inner, func() { // the slow way, through an inner continuation
+						record(Yield(scope))
+					}, tc.opts...).Run()
+					Pin()
+					record(Yield(scope)) // pinned: OnPinned, and false
+					Unpin()
+				}, tc.opts...)
+				k.OnPinned(func(r PinnedReason) { pinned = append(pinned, r) })
+				for !k.IsDone() {
+					k.Run()
+				}
+			})
+			assert.Equal(t, []byte{1, 1, 1, 1, 1, 0}, got)
+			assert.Equal(t, []PinnedReason{CriticalSection}, pinned)
+		})
+	}
 }

@@ -19,7 +19,7 @@
 // stays where the CALL pushed it, in the word below from.sp, and from is
 // resumed from there. The side that resumes finds R14 = g (the goroutine
 // is the same) and X15 still zero, as the register ABI expects after a
-// call.
+// call, and AX = 1, as on every way back from the switch (hookReturn).
 //
 // The fast path makes four checks, and makes the runtime's view of the stack
 // follow it; each check's failure leads to a slow path below:
@@ -63,6 +63,7 @@ spok:
 	MOVQ	Context_bp(BX), BP
 	MOVQ	Context_sp(BX), SP			// now on to's stack
 	MOVQ	-8(SP), DX
+	MOVL	$1, AX					// a result, for callers that want one (hookReturn)
 	JMP	DX					// BX still holds to, for the trampoline
 
 newsp:
@@ -164,6 +165,9 @@ TEXT ·switchFrom(SB), NOSPLIT|NOFRAME, $0-0
 // CPU predicts every one; the switch then leaves with a JMP, as Switch
 // does, and from resumes in Call's caller, not here.
 //
+// call returns ok in AX too, for continuation's yield, which jumps here
+// from a call that expects its result there.
+//
 // call writes every slot but fn before fn runs: a caller that reaches it
 // through the register ABI (continuation's Run) leaves only its spill
 // space there, stale words that the collector, which scans from and to as
@@ -183,6 +187,7 @@ TEXT ·call(SB), NOSPLIT, $8-33
 	MOVQ	to+16(FP), BX
 	TESTQ	BX, BX
 	JNE	redirect
+	MOVBLZX	ok+32(FP), AX				// ok in AX too, for continuation's yield
 	RET
 redirect:
 	MOVQ	from+8(FP), AX

@@ -15,8 +15,9 @@
 //	RSP+0   the caller's saved LR (not ours to touch)
 //	R30     return PC into the caller      -> from.pc (from.sp = RSP)
 //
-// from resumes as if the call had returned. The switch never returns
-// itself: it leaves through a jump to to.pc. Its checks are amd64's
+// from resumes as if the call had returned, with R0 = 1, as on every way
+// back from the switch (hookReturn). The switch never returns itself: it
+// leaves through a jump to to.pc. Its checks are amd64's
 // (ctx_amd64.s), in the same order.
 TEXT ·switchRegs(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	R30, R5					// from resumes at LR,
@@ -51,6 +52,7 @@ regs:
 	LDP	Context_sp(R1), (R2, R3)		// to.sp, to.pc
 	MOVD	Context_bp(R1), R29
 	MOVD	R2, RSP					// now on to's stack
+	MOVD	$1, R0					// a result, for callers that want one (hookReturn)
 	JMP	(R3)					// R1 still holds to, for the trampoline
 
 hook:
@@ -158,6 +160,7 @@ TEXT ·call(SB), NOSPLIT, $16-33
 	MOVD	ZR, live+24(FP)				// the Caller is dead from here on
 	MOVD	to+16(FP), R1
 	CBNZ	R1, redirect
+	MOVBU	ok+32(FP), R0				// ok in R0 too, for continuation's yield
 	RET
 redirect:
 	MOVD	from+8(FP), R0

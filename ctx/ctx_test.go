@@ -429,3 +429,47 @@ func BenchmarkSwitchWithDeferRecord(b *testing.B) {
 		done += n
 	}
 }
+
+// A hook runs in the switch's place and returns through ctx.hookReturn, a
+// frame of its own that the runtime's unwinder leaves out (WRAPPER) and
+// that the frame-pointer chain goes through, to the code that called
+// Switch. The hook grows its stack, so the copy must also move that frame's
+// saved frame pointer: the caller's chain is checked after the hook returns.
+func TestHookFramesReachTheCaller(t *testing.T) {
+	var in, after stackView
+	var from, hook ctx.Context
+	hook.SetHook(func() {
+		in = view()
+		grow(10_000)
+	})
+	after = switchToHook(&from, &hook)
+	require.NotEmpty(t, in.names)
+	assert.True(t, strings.HasPrefix(in.names[0], "github.com/corokit/corokit/ctx_test.TestHookFramesReachTheCaller.func"), in.names)
+	assert.Equal(t, "github.com/corokit/corokit/ctx_test.switchToHook", in.names[1], "the hook appears called by Switch's caller: %v", in.names)
+	var chain []uintptr // the frame-pointer chain without hookReturn
+	for _, pc := range in.fp {
+		if f := runtime.FuncForPC(pc - 1); f != nil && f.Name() == "github.com/corokit/corokit/ctx.hookReturn" {
+			continue
+		}
+		chain = append(chain, pc)
+	}
+	require.Len(t, chain, len(in.fp)-1, "the frame-pointer chain goes through hookReturn once")
+	in.fp = chain
+	in.check(t)
+	after.check(t)
+}
+
+//go:noinline
+func switchToHook(from, to *ctx.Context) stackView {
+	ctx.Switch(from, to)
+	return view()
+}
+
+//go:noinline
+func grow(n int) int {
+	var pad [64]byte
+	if n == 0 {
+		return int(pad[0])
+	}
+	return grow(n-1) + int(pad[n%64])
+}

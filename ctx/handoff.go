@@ -225,6 +225,7 @@ func handoffRaced() {
 // Implemented in assembly.
 func landResume()
 func landYield()
+func hookReturn()
 func handoffAddrs() (hooked, landResume, landYield uintptr)
 
 // handoffRoutines are the handoff's routines, for Routines.

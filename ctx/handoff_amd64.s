@@ -6,6 +6,20 @@
 #include "textflag.h"
 #include "go_asm.h"
 
+// IN_SWITCHS_PLACE runs the Go closure in DX in place of the Switch whose
+// caller's return PC is at 0(SP), with BP that caller's frame pointer: the
+// closure returns through hookReturn, which returns to Switch's caller with
+// AX = 1 (see hookReturn). It first builds hookReturn's frame, as
+// hookReturn's unexecuted first instruction would have: the frame pointer
+// chain and the unwinders then go through it to Switch's caller.
+#define IN_SWITCHS_PLACE \
+	PUSHQ	BP; \
+	MOVQ	SP, BP; \
+	LEAQ	·hookReturn+1(SB), R13; \
+	PUSHQ	R13; \
+	MOVQ	0(DX), R13; \
+	JMP	R13
+
 // func hooked()
 //
 // The switch (switchRegs, which switchFrom enters for Call's redirect)
@@ -19,12 +33,12 @@ TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
 	TESTQ	R8, R8
 	JNE	handoff
 hook:
-	// Tail-call the hook, a Go closure, with the stack as the code that
-	// called Switch left it: it returns straight there.
+	// Call the hook, a Go closure (DX: the closure context register), in
+	// the switch's place, on the stack as the code that called Switch left
+	// it: it returns there, through hookReturn.
 	LEAQ	-8(SI), SP				// the return PC on top
 	MOVQ	(TLS), R14				// g again: a refused handoff used R14
-	MOVQ	0(DX), AX				// DX: the closure context register
-	JMP	AX
+	IN_SWITCHS_PLACE
 refuse:
 	INCQ	Handoff_fallbacks(R8)
 	JMP	hook
@@ -147,6 +161,7 @@ far:
 	JMP	BX
 direct:
 	POPQ	BX					// the return PC into Switch's caller
+	MOVL	$1, AX					// Switch's result (see hookReturn)
 	JMP	BX
 
 busy:
@@ -179,11 +194,11 @@ TEXT ·landResume(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	Handoff_afterResume(DX), DX
 	MOVQ	(TLS), R14
 	XORPS	X15, X15
-	MOVQ	0(DX), AX
-	JMP	AX
+	IN_SWITCHS_PLACE
 ret:
-	POPQ	AX					// a JMP, not a RET: the return stack holds
-	JMP	AX					// the other goroutine's calls
+	POPQ	BX					// a JMP, not a RET: the return stack holds
+	MOVL	$1, AX					// the other goroutine's calls
+	JMP	BX
 
 // func landYield()
 //
@@ -196,11 +211,32 @@ TEXT ·landYield(SB), NOSPLIT|NOFRAME, $0-0
 	JEQ	ret
 	MOVQ	Handoff_afterYield(DX), DX
 	XORPS	X15, X15
-	MOVQ	0(DX), AX
-	JMP	AX
+	IN_SWITCHS_PLACE
 ret:
-	POPQ	AX					// last: the POP moves SP for what follows
-	JMP	AX
+	POPQ	BX
+	MOVL	$1, AX
+	JMP	BX
+
+// func hookReturn()
+//
+// Where a Go closure run in a Switch's place (IN_SWITCHS_PLACE: a hook, or
+// a handoff's afterResume or afterYield) returns, at hookReturn+1: it
+// returns to Switch's caller in turn, as every way back from the switch
+// does, with AX = 1. Switch itself has no result, but continuation's Yield
+// calls the switch's entry points as a function that returns a bool, true
+// once it is resumed, and so finds true however the switch came back.
+//
+// Its first instruction never runs. It stands for the frame that
+// IN_SWITCHS_PLACE builds, so that at hookReturn+1 the unwinders find the
+// saved frame pointer and, above it, the return PC into Switch's caller.
+// WRAPPER: tracebacks, profiles and runtime.Callers leave the frame out,
+// so the closure appears called by Switch's caller, as before.
+TEXT ·hookReturn(SB), NOSPLIT|NOFRAME|WRAPPER, $0-0
+	PUSHQ	BP					// never runs (see above)
+	POPQ	BP					// hookReturn+1: the closure returns here
+	MOVL	$1, AX					// true
+	POPQ	BX					// the return PC into Switch's caller
+	JMP	BX
 
 // func handoffAddrs() (hooked, landResume, landYield uintptr): the ABI0
 // entry points themselves, for Routines.

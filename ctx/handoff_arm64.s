@@ -6,6 +6,21 @@
 #include "textflag.h"
 #include "go_asm.h"
 
+// IN_SWITCHS_PLACE runs the Go closure in R26 in place of the Switch whose
+// caller has RSP as its SP, R30 as the return PC into it and R29 as its
+// frame pointer: the closure returns through hookReturn, which returns to
+// Switch's caller with R0 = 1 (see amd64). It first builds hookReturn's
+// frame as a prologue would: the return PC at 0(RSP), the caller's frame
+// pointer one word below, and R29 pointing at it.
+#define IN_SWITCHS_PLACE \
+	SUB	$16, RSP; \
+	MOVD	R30, 0(RSP); \
+	MOVD	R29, -8(RSP); \
+	SUB	$8, RSP, R29; \
+	MOVD	$·hookReturn+4(SB), R30; \
+	MOVD	0(R26), R2; \
+	JMP	(R2)
+
 // func hooked()
 //
 // The switch (switchRegs, or switchFrom for Call's redirect) jumps here
@@ -17,13 +32,12 @@ TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	Context_hand(R1), R8			// R8 = h
 	CBNZ	R8, handoff
 hook:
-	// Tail-call the hook, a Go closure, with the registers as the code
-	// that called Switch left them: it returns straight there. g is
-	// already in R28.
+	// Call the hook, a Go closure, in the switch's place, with the
+	// registers as the code that called Switch left them: it returns there,
+	// through hookReturn. g is already in R28.
 	MOVD	R6, RSP
 	MOVD	R5, R30
-	MOVD	0(R26), R2
-	JMP	(R2)
+	IN_SWITCHS_PLACE
 refuse:
 	MOVD	Handoff_fallbacks(R8), R2
 	ADD	$1, R2
@@ -149,6 +163,7 @@ far:
 	CMP	ZR, ZR					// as gogo: flags for a stack-split check
 	JMP	(R6)
 direct:
+	MOVD	$1, R0					// Switch's result (see hookReturn)
 	JMP	(R30)					// the return PC into Switch's caller
 scanned:
 	CMPW	$const_gScanWaiting, R13		// the GC is scanning gnext: wait, as casgstatus does
@@ -185,11 +200,11 @@ TEXT ·landResume(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	Handoff_turn(R26), R0
 	CMP	$const_TurnSuspended, R0
 	BNE	after
+	MOVD	$1, R0
 	JMP	(R30)					// a jump, not a RET: the return stack holds the other goroutine's calls
 after:
 	MOVD	Handoff_afterResume(R26), R26
-	MOVD	0(R26), R0
-	JMP	(R0)
+	IN_SWITCHS_PLACE
 
 // func landYield()
 //
@@ -200,11 +215,24 @@ TEXT ·landYield(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	Handoff_turn(R26), R0
 	CMP	g, R0
 	BNE	after
+	MOVD	$1, R0
 	JMP	(R30)
 after:
 	MOVD	Handoff_afterYield(R26), R26
-	MOVD	0(R26), R0
-	JMP	(R0)
+	IN_SWITCHS_PLACE
+
+// func hookReturn()
+//
+// Where a Go closure run in a Switch's place returns, at hookReturn+4: it
+// returns to Switch's caller in turn, with R0 = 1 (see amd64). Its first
+// instruction never runs: it stands for the frame IN_SWITCHS_PLACE builds.
+TEXT ·hookReturn(SB), NOSPLIT|NOFRAME|WRAPPER, $0-0
+	SUB	$16, RSP				// never runs (see above)
+	MOVD	8(R29), R30				// hookReturn+4: the return PC into Switch's caller
+	MOVD	(R29), R29				// and its frame pointer (R29 = RSP-8 here)
+	ADD	$16, RSP
+	MOVD	$1, R0					// true
+	JMP	(R30)
 
 // func handoffAddrs() (hooked, landResume, landYield uintptr): the ABI0
 // entry points themselves, for Routines.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/corokit/corokit/internal/gabi"
 	"github.com/corokit/corokit/internal/testproc"
+	"github.com/corokit/corokit/stackalloc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -101,4 +102,36 @@ func TestCallClearsItsSlots(t *testing.T) {
 	require.Equal(t, uintptr(stale), poisoned, "the control: poisonSpill left its arguments in the spill space")
 	assert.Zero(t, from)
 	assert.Zero(t, to)
+}
+
+// The switch's every way back to Switch's caller leaves true in the first
+// result register (hookReturn), for callers that call its entry point as a
+// function returning a bool, as continuation's Yield does: here a switch
+// back from another stack, and a hook context's hook run in its place.
+// (The handoff's landing pads are checked through Yield, in continuation.)
+func TestSwitchResult(t *testing.T) {
+	regs, _, _, _, _ := textAddrs()
+	sw := gabi.FuncAt[func(from, to *Context) bool](regs)
+	raw := func(ok bool) byte { return *(*byte)(unsafe.Pointer(&ok)) }
+	var got []byte
+
+	var from, hook Context
+	hook.SetHook(func() {})
+	got = append(got, raw(sw(&from, &hook)))
+
+	s, err := stackalloc.Default.Alloc(16 << 10)
+	require.NoError(t, err)
+	defer stackalloc.Default.Free(s)
+	var parent, child Context
+	Init(&child, s, func() {
+		for {
+			got = append(got, raw(sw(&child, &parent)))
+		}
+	})
+	Region(func() {
+		for i := 0; i < 3; i++ {
+			got = append(got, raw(sw(&parent, &child)))
+		}
+	})
+	assert.Equal(t, []byte{1, 1, 1, 1, 1, 1}, got, "hook, then the parent's three switches and the child's two")
 }
