@@ -168,9 +168,10 @@ type cont struct {
 
 	// Goroutine engine only, for the fast paths: the goroutine (g and id)
 	// that last ran k as its outermost continuation, set in Go before
-	// Run's fast path may read them; and while k is goMounted, the
-	// Continuation being run, as an address (Run keeps it alive), for
-	// Current.
+	// Run's fast path may read them; and the Continuation, as an address,
+	// for Current, set once by New (one to one with k) so that neither
+	// fast path stores it. Current reads it only while k is goMounted,
+	// that is inside a Run of it, which keeps it alive.
 	callerG    uintptr
 	callerGoid uint64
 	user       uintptr
@@ -211,6 +212,7 @@ func New(scope *Scope, body func(), opts ...coro.Option) *Continuation {
 		return nil
 	}, opts...)
 	c := &Continuation{cont: k, co: co}
+	k.user = uintptr(unsafe.Pointer(c))
 	c.run = c.runHook()
 	k.goEngine = co.Engine() == coro.Goroutine
 	c.to, c.from = co.Contexts()
@@ -245,7 +247,7 @@ func (c *Continuation) Run() {
 	// Raw engine always, on the Goroutine engine for an outermost Run and
 	// a Yield to the innermost continuation (docs/design.md, section 6).
 	runFn(c, nil, nil, 0, 0)
-	runtime.KeepAlive(c) // while goMounted, only cont.user points to it
+	runtime.KeepAlive(c) // while goMounted, only cont.user, an address, refers to it
 }
 
 // runHook returns Run's hook: a closure, rather than a method value, whose
@@ -338,8 +340,7 @@ func (k *cont) unmountOnPanic(car *carrier) {
 // again, which is when k has been suspended or has ended.
 func (k *cont) unmountDirect() {
 	switch {
-	case k.fast == goMounted:
-		k.user = 0
+	case k.fast == goMounted: // nothing to undo
 	case k.direct != nil:
 		k.unmount(k.direct)
 		k.direct = nil

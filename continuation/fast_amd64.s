@@ -38,7 +38,6 @@ goroutine:
 	CMPQ	cont_callerGoid(AX), CX			// (and not a later one on the same g)
 	JNE	slow
 	MOVQ	$const_goMounted, cont_fast(AX)		// mount k, leaving the carrier alone
-	MOVQ	BX, cont_user(AX)			// for Current
 switch:
 	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
 	MOVQ	Continuation_to(BX), BX			// to: k's stack, or the hook that resumes it,
@@ -125,7 +124,6 @@ innermost:
 	CMPQ	const_gLockedM(R14), $0			// not locked to its thread (the handoff would throw)
 	JNE	slow
 	MOVQ	$const_goSuspended, cont_fast(AX)	// unmount k
-	MOVQ	$0, cont_user(AX)
 switch:
 	MOVQ	cont_parentC(AX), R8			// to: Run's caller, or the hook that hands back;
 	CMPQ	R8, BX					// if BX (s.lastTo) holds the same, the switch

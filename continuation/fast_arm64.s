@@ -44,7 +44,6 @@ goroutine:
 	BNE	slow
 	MOVD	$const_goMounted, R3			// mount k, leaving the carrier alone
 	MOVD	R3, cont_fast(R2)
-	MOVD	R7, cont_user(R2)			// for Current
 switch:
 	MOVD	Continuation_from(R7), R0		// from: Run's caller,
 	MOVD	Continuation_to(R7), R1			// to: k's stack, or the hook that resumes it,
@@ -131,7 +130,6 @@ innermost:
 	CBNZ	R3, slow				// not locked to its thread (the handoff would throw)
 	MOVD	$const_goSuspended, R3			// unmount k
 	MOVD	R3, cont_fast(R2)
-	MOVD	ZR, cont_user(R2)
 switch:
 	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back;
 	CMP	R1, R6					// if R6 (s.lastTo) holds the same, the switch

@@ -171,7 +171,7 @@ func TestGoroutineFastPaths(t *testing.T) {
 		callerCar = carrierFor(gabi.G())
 		c.Run()
 		require.Equal(t, uintptr(goSuspended), c.fast, "after Run %d", i)
-		require.Zero(t, c.user, "after Run %d", i)
+		require.Equal(t, uintptr(unsafe.Pointer(c)), c.user, "after Run %d: set once, by New", i)
 	}
 	// Another goroutine may run it next (one at a time): its first Run
 	// there takes the slow way, its second the fast one.
