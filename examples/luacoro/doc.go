@@ -81,8 +81,9 @@
 //     Lua allocates, so collections come often, and one that starts
 //     between two Regions waits for the next to end while the other
 //     processors spin: with more than one, the Raw engine measured
-//     1.2x-1.3x stock gopher-lua on a producer/consumer, and 0.93x-0.98x
-//     with GOMAXPROCS=1 (cmd/luabench; docs/design.md, section 4). A process
+//     1.1x-1.35x stock gopher-lua on a producer/consumer (1.23x in the
+//     median of 9 runs), and 0.98x-1.01x with GOMAXPROCS=1 (cmd/luabench;
+//     docs/design.md, section 4). A process
 //     whose Lua runs on one goroutine anyway may do best with GOMAXPROCS=1.
 //   - No Lua error may be raised, not even one that pcall catches:
 //     gopher-lua raises errors as Go panics, and a panic inside a Region is
