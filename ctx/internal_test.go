@@ -3,6 +3,7 @@ package ctx
 import (
 	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/corokit/corokit/internal/gabi"
@@ -134,4 +135,23 @@ func TestSwitchResult(t *testing.T) {
 		}
 	})
 	assert.Equal(t, []byte{1, 1, 1, 1, 1, 1}, got, "hook, then the parent's three switches and the child's two")
+}
+
+// Region's entry yields while a collection marks, and no longer than
+// regionGCWait (letCollectionFinish, with gabi.GCMarking in Region). Here
+// the flag is faked: a collection that ends after three looks, one that
+// does not end, and none.
+func TestLetCollectionFinish(t *testing.T) {
+	looks := 0
+	endsAfter := func(n int) func() bool {
+		looks = 0
+		return func() bool { looks++; return looks <= n }
+	}
+	assert.Equal(t, 0, letCollectionFinish(endsAfter(0), time.Hour), "no collection: no yield")
+	assert.Equal(t, 1, looks)
+	assert.Equal(t, 2, letCollectionFinish(endsAfter(3), time.Hour), "yields until the mark phase ends")
+	start := time.Now()
+	yields := letCollectionFinish(func() bool { return true }, 5*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(start), 5*time.Millisecond, "gives up only at the deadline")
+	assert.Positive(t, yields)
 }

@@ -2,6 +2,7 @@ package ctx
 
 import (
 	"runtime"
+	"time"
 	"unsafe"
 
 	"github.com/corokit/corokit/internal/gabi"
@@ -20,6 +21,9 @@ const RegionStackBudget = 64 << 10
 //   - The goroutine cannot be preempted, so the garbage collector cannot
 //     suspend it to scan its stack: it never sees one stack of two. The GC
 //     waits instead, and so does every stop-the-world: keep regions short.
+//     A collection already marking when Region is called gets the
+//     processor first, for up to a millisecond, so that it
+//     need not wait for the region with its write barrier on.
 //   - A precise unwind of the goroutine's stack that happens anyway (the GC
 //     scanning a goroutine that entered a system call, a stack copy)
 //     throws "traceback did not unwind completely" instead of scanning
@@ -67,6 +71,20 @@ func Region(fn func()) {
 	r.leave(g)
 }
 
+// regionGCWait is how long Region yields the processor, at most, to a
+// garbage collection that is marking when the region would begin.
+//
+// A collection that is marking needs every goroutine's stack scanned, and
+// then a stop of the world, to finish; a pinned goroutine allows neither,
+// so the collection would wait for the region to end, and with it the
+// write barrier that makes every pointer write slower stays on. Yielding
+// instead lets the collector's workers run, on this processor too, and
+// scan this goroutine while it waits to run again: luacoro's Raw benchmark
+// measured mark phases of 15-53 ms without the wait and under 2 ms with it
+// (docs/design.md, section 4). The wait is bounded because a large heap
+// may take longer to mark than a region lasts.
+const regionGCWait = time.Millisecond
+
 // region is what Region checks and restores at its end.
 type region struct {
 	thread uintptr // g.m at the start
@@ -77,6 +95,7 @@ type region struct {
 // enter pins the goroutine, makes room on its stack and stores the
 // sentinel.
 func enter(g unsafe.Pointer) region {
+	letCollectionFinish(gabi.GCMarking, regionGCWait)
 	gabi.ProcPin()
 	if gabi.SP()-*gabi.StackLo(g) < RegionStackBudget+2*gabi.StackGuard {
 		growStack() // before the sentinel: this copy needs a precise unwind
@@ -105,6 +124,19 @@ func (r region) leave(g unsafe.Pointer) {
 		// for the next region too.
 		runtime.Gosched()
 	}
+}
+
+// letCollectionFinish yields the processor while marking reports a
+// collection in its mark phase, for at most max (see regionGCWait), and
+// returns how many times it yielded.
+func letCollectionFinish(marking func() bool, max time.Duration) (yields int) {
+	if !marking() {
+		return 0
+	}
+	for deadline := time.Now().Add(max); marking() && time.Now().Before(deadline); yields++ {
+		runtime.Gosched()
+	}
+	return yields
 }
 
 // InRegion reports whether the calling goroutine is inside a Region.

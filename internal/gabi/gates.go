@@ -72,7 +72,7 @@ func findGates(next func() (struct{}, bool)) (Gates, error) {
 	// traceEnabled, goroutineProfile.active in its own code. Other byte
 	// loads of static data there belong to other inlined functions.
 	var trace, profile []uintptr
-	for _, l := range staticByteLoads(mPC) {
+	for _, l := range staticLoads(mPC, 1) {
 		switch innermostFunc(l.pc) {
 		case "runtime.traceEnabled":
 			trace = append(trace, l.addr)
@@ -96,8 +96,8 @@ func findGates(next func() (struct{}, bool)) (Gates, error) {
 	return g, nil
 }
 
-// A byteLoad is an instruction at pc that reads the static byte at addr.
-type byteLoad struct{ pc, addr uintptr }
+// A staticLoad is an instruction at pc that reads the static data at addr.
+type staticLoad struct{ pc, addr uintptr }
 
 // calledFunction returns the entry of the function named name that the
 // function at entry calls directly.

@@ -57,10 +57,12 @@ func mcallTarget(entry uintptr) (uintptr, error) {
 	return target, nil
 }
 
-func staticByteLoads(entry uintptr) []byteLoad {
-	var ls []byteLoad
+// staticLoads returns the instructions of the function at entry that read
+// size bytes of static data.
+func staticLoads(entry uintptr, size int) []staticLoad {
+	var ls []staticLoad
 	decodeAll(entry, func(inst x86asm.Inst, pc, end uintptr) {
-		if inst.MemBytes != 1 {
+		if inst.MemBytes != size {
 			return
 		}
 		for _, a := range inst.Args {
@@ -68,7 +70,7 @@ func staticByteLoads(entry uintptr) []byteLoad {
 				break
 			}
 			if addr, ok := ripTarget(a, end); ok {
-				ls = append(ls, byteLoad{pc, addr})
+				ls = append(ls, staticLoad{pc, addr})
 			}
 		}
 	})

@@ -96,11 +96,14 @@ func mcallTarget(entry uintptr) (uintptr, error) {
 	return target, nil
 }
 
-func staticByteLoads(entry uintptr) []byteLoad {
+// staticLoads returns the instructions of the function at entry that read
+// size bytes (1 or 4) of static data: an LDRB or a 32-bit LDR from an
+// offset on a page ADRP made.
+func staticLoads(entry uintptr, size int) []staticLoad {
 	p := pages{}
-	var ls []byteLoad
+	var ls []staticLoad
 	decodeAll(entry, func(inst arm64asm.Inst, pc uintptr) {
-		if inst.Op == arm64asm.LDRB {
+		if loadSize(inst) == size {
 			m, ok := inst.Args[1].(arm64asm.MemImmediate)
 			page, ok2 := p[arm64asm.Reg(m.Base)]
 			if ok && ok2 && m.Mode == arm64asm.AddrOffset {
@@ -112,10 +115,24 @@ func staticByteLoads(entry uintptr) []byteLoad {
 						return
 					}
 				}
-				ls = append(ls, byteLoad{pc, page + uintptr(off)})
+				ls = append(ls, staticLoad{pc, page + uintptr(off)})
 			}
 		}
 		p.track(inst, pc)
 	})
 	return ls
+}
+
+// loadSize is how many bytes a load instruction reads, or 0 for any other.
+func loadSize(inst arm64asm.Inst) int {
+	switch inst.Op {
+	case arm64asm.LDRB:
+		return 1
+	case arm64asm.LDR:
+		if r, ok := inst.Args[0].(arm64asm.Reg); ok && r >= arm64asm.W0 && r <= arm64asm.WZR {
+			return 4
+		}
+		return 8
+	}
+	return 0
 }
