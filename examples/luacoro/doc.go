@@ -78,13 +78,13 @@
 //     call Library.Close before the Region ends (Region panics, naming how
 //     many, if a coroutine is left suspended). Keep Regions short: each
 //     holds up every garbage collection and stop-the-world of the process.
-//     Lua allocates, so collections come often, and one that starts
-//     between two Regions waits for the next to end while the other
-//     processors spin: with more than one, the Raw engine measured
-//     1.1x-1.35x stock gopher-lua on a producer/consumer (1.23x in the
-//     median of 9 runs), and 0.98x-1.01x with GOMAXPROCS=1 (cmd/luabench;
-//     docs/design.md, section 4). A process
-//     whose Lua runs on one goroutine anyway may do best with GOMAXPROCS=1.
+//     Lua allocates, so collections come often; a Region lets one that is
+//     marking when it begins finish first, so a collection waits for a
+//     Region only when another goroutine starts it while the Region runs
+//     (a Region never starts one itself). On a producer/consumer the Raw
+//     engine measured 1.12x stock gopher-lua (the median of 9 runs;
+//     1.00x-1.26x) and 0.97x-1.01x with GOMAXPROCS=1 (cmd/luabench;
+//     docs/design.md, section 4).
 //   - No Lua error may be raised, not even one that pcall catches:
 //     gopher-lua raises errors as Go panics, and a panic inside a Region is
 //     "fatal error: panic holding locks".
