@@ -226,11 +226,11 @@ func handoffRaced() {
 func landResume()
 func landYield()
 func hookReturn()
-func handoffAddrs() (hooked, landResume, landYield uintptr)
+func handoffAddrs() (hooked, landResume, landYield, hookReturn uintptr)
 
 // handoffRoutines are the handoff's routines, for Routines.
 func handoffRoutines() []Routine {
-	h, r, y := handoffAddrs()
+	h, r, y, ret := handoffAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."
-	return []Routine{{pkg + "hooked", h}, {pkg + "landResume", r}, {pkg + "landYield", y}}
+	return []Routine{{pkg + "hooked", h}, {pkg + "landResume", r}, {pkg + "landYield", y}, {pkg + "hookReturn", ret}}
 }

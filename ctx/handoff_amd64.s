@@ -196,9 +196,9 @@ TEXT ·landResume(SB), NOSPLIT|NOFRAME, $0-0
 	XORPS	X15, X15
 	IN_SWITCHS_PLACE
 ret:
+	MOVL	$1, AX					// Switch's result (see hookReturn)
 	POPQ	BX					// a JMP, not a RET: the return stack holds
-	MOVL	$1, AX					// the other goroutine's calls
-	JMP	BX
+	JMP	BX					// the other goroutine's calls
 
 // func landYield()
 //
@@ -213,8 +213,8 @@ TEXT ·landYield(SB), NOSPLIT|NOFRAME, $0-0
 	XORPS	X15, X15
 	IN_SWITCHS_PLACE
 ret:
-	POPQ	BX
 	MOVL	$1, AX
+	POPQ	BX
 	JMP	BX
 
 // func hookReturn()
@@ -238,13 +238,15 @@ TEXT ·hookReturn(SB), NOSPLIT|NOFRAME|WRAPPER, $0-0
 	POPQ	BX					// the return PC into Switch's caller
 	JMP	BX
 
-// func handoffAddrs() (hooked, landResume, landYield uintptr): the ABI0
-// entry points themselves, for Routines.
-TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-24
+// func handoffAddrs() (hooked, landResume, landYield, hookReturn uintptr):
+// the ABI0 entry points themselves, for Routines.
+TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-32
 	LEAQ	·hooked(SB), AX
 	MOVQ	AX, hooked+0(FP)
 	LEAQ	·landResume(SB), AX
 	MOVQ	AX, landResume+8(FP)
 	LEAQ	·landYield(SB), AX
 	MOVQ	AX, landYield+16(FP)
+	LEAQ	·hookReturn(SB), AX
+	MOVQ	AX, hookReturn+24(FP)
 	RET

@@ -200,7 +200,7 @@ TEXT ·landResume(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	Handoff_turn(R26), R0
 	CMP	$const_TurnSuspended, R0
 	BNE	after
-	MOVD	$1, R0
+	MOVD	$1, R0					// Switch's result (see hookReturn)
 	JMP	(R30)					// a jump, not a RET: the return stack holds the other goroutine's calls
 after:
 	MOVD	Handoff_afterResume(R26), R26
@@ -234,13 +234,15 @@ TEXT ·hookReturn(SB), NOSPLIT|NOFRAME|WRAPPER, $0-0
 	MOVD	$1, R0					// true
 	JMP	(R30)
 
-// func handoffAddrs() (hooked, landResume, landYield uintptr): the ABI0
-// entry points themselves, for Routines.
-TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-24
+// func handoffAddrs() (hooked, landResume, landYield, hookReturn uintptr):
+// the ABI0 entry points themselves, for Routines.
+TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD	$·hooked(SB), R0
 	MOVD	R0, hooked+0(FP)
 	MOVD	$·landResume(SB), R0
 	MOVD	R0, landResume+8(FP)
 	MOVD	$·landYield(SB), R0
 	MOVD	R0, landYield+16(FP)
+	MOVD	$·hookReturn(SB), R0
+	MOVD	R0, hookReturn+24(FP)
 	RET
