@@ -22,8 +22,8 @@ const RegionStackBudget = 64 << 10
 //     suspend it to scan its stack: it never sees one stack of two. The GC
 //     waits instead, and so does every stop-the-world: keep regions short.
 //     A collection already marking when Region is called gets the
-//     processor first, for up to a millisecond, so that it
-//     need not wait for the region with its write barrier on.
+//     processor first, for up to a millisecond, so that it need not wait
+//     for the region with its write barrier on.
 //   - A precise unwind of the goroutine's stack that happens anyway (the GC
 //     scanning a goroutine that entered a system call, a stack copy)
 //     throws "traceback did not unwind completely" instead of scanning
