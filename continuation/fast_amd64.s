@@ -1,10 +1,11 @@
 // The fast paths of Run and Yield for amd64: see fast.go. Both are entered
 // by a call from Go through a func value (SP+0 the return PC into the
-// caller, the spill space for five arguments above it), and leave by jumping either into ctx's switch with the stack
-// as they found it (switchRegs, with from in AX, to in BX and g in R14, as
-// ctx.Switch's call passes them) or to ctx.call, with all of its arguments
-// in place. On the Goroutine engine the switch is to a hook context of
-// package coro's, whose hook hands control over.
+// caller, the spill space for five arguments above it), and leave by
+// jumping either into ctx's switch with the stack as they found it
+// (switchRegs, with from in AX, to in BX and g in R14, as ctx.Switch's
+// call passes them) or to ctx.call, with all of its arguments in place.
+// On the Goroutine engine the switch is to a hook context of package
+// coro's, whose hook hands control over.
 
 #include "textflag.h"
 #include "go_asm.h"

@@ -1,11 +1,11 @@
 // The fast paths of Run and Yield for arm64: see fast.go. Both are entered
 // by a call from Go through a func value (LR the return PC into the
 // caller, the spill space for five arguments above the caller's LR slot),
-// and leave by jumping either into ctx's switch with
-// LR and RSP as they found them (switchRegs, with from in R0 and to in R1,
-// as ctx.Switch's call passes them) or to ctx.call, with all of its
-// arguments in place. On the Goroutine engine the switch is to a hook
-// context of package coro's, whose hook hands control over. g is R28.
+// and leave by jumping either into ctx's switch with LR and RSP as they
+// found them (switchRegs, with from in R0 and to in R1, as ctx.Switch's
+// call passes them) or to ctx.call, with all of its arguments in place. On
+// the Goroutine engine the switch is to a hook context of package coro's,
+// whose hook hands control over. g is R28.
 
 #include "textflag.h"
 #include "go_asm.h"
