@@ -102,9 +102,11 @@ func carrierFor(g unsafe.Pointer) *carrier {
 	}
 	c := &carrier{g: uintptr(g), goid: gabi.Goid(g)}
 	s := slot(c.g)
-	// Take the slot if it is free or holds a carrier of an exited goroutine
-	// that ran on the same g; otherwise another goroutine has it.
-	if old := s.Load(); (old == nil || old.g == c.g) && s.CompareAndSwap(old, c) {
+	// Take the slot if it is free or holds the carrier of an exited
+	// goroutine: one that ran on the same g, or on a g the runtime has since
+	// given to a goroutine with another id (g records are never freed, and
+	// ids never reused). Otherwise another goroutine may still have it.
+	if old := s.Load(); (old == nil || old.g == c.g || gabi.Goid(pointerAt(old.g)) != old.goid) && s.CompareAndSwap(old, c) {
 		return c
 	}
 	c.overflow()

@@ -149,7 +149,7 @@ func tortureFastPaths(t *testing.T, e engine) {
 	scope := continuation.NewScope("fast")
 	cycles, stop := testproc.GCLoop()
 	defer stop()
-	broken, yields := 0, 0
+	broken, yields, closeErrs := 0, 0, 0
 	for round := 0; round < 100 || cycles() < 20; round++ {
 		require.Less(t, round, 100_000, "the collector did not run")
 		e.run(func() {
@@ -172,9 +172,12 @@ func tortureFastPaths(t *testing.T, e engine) {
 				}
 				mine = newCell(mine.id - 1)
 			}
-			require.NoError(t, c.Close())
+			if c.Close() != nil { // not require: this may run inside a Region
+				closeErrs++
+			}
 		})
 	}
+	require.Zero(t, closeErrs)
 	require.Zero(t, broken)
 	fmt.Printf("intact: %d fast %s yields, %d GC cycles meanwhile\n", yields, e.name, cycles())
 }

@@ -60,13 +60,13 @@ func resistingState(deferred *atomic.Int32, opts ...coro.Option) (*lua.LState, *
 
 // suspendResisting starts body as the global co and resumes it twice, so
 // that its loop has gone round once.
-func suspendResisting(t *testing.T, L *lua.LState, body string) {
-	require.NoError(t, L.DoString(`
+func suspendResisting(L *lua.LState, body string) error {
+	return L.DoString(`
 		ran, handled = 0, 0
-		co = coroutine.create(function() `+body+` end)
+		co = coroutine.create(function() ` + body + ` end)
 		assert(coroutine.resume(co))
 		assert(coroutine.resume(co))
-		assert(ran == 1 and coroutine.status(co) == "suspended", ran)`))
+		assert(ran == 1 and coroutine.status(co) == "suspended", ran)`)
 }
 
 // Ending a coroutine runs no Lua code and finishes, whatever the body does
@@ -101,7 +101,7 @@ func TestEndingRunsNoLua(t *testing.T) {
 				var deferred atomic.Int32
 				L, lib := resistingState(&deferred)
 				defer L.Close()
-				suspendResisting(t, L, r.body)
+				require.NoError(t, suspendResisting(L, r.body))
 				before := deferred.Load()
 				done := make(chan struct{})
 				go func() {
@@ -131,15 +131,21 @@ func TestEndingRawRunsNothing(t *testing.T) {
 	for _, r := range resisting {
 		t.Run(r.name, func(t *testing.T) {
 			var deferred atomic.Int32
+			var before, after int32
+			var suspendErr, err error
 			coro.Region(func() {
 				L, lib := resistingState(&deferred, coro.WithEngine(coro.Raw))
-				suspendResisting(t, L, r.body)
-				before := deferred.Load()
+				suspendErr = suspendResisting(L, r.body)
+				before = deferred.Load()
 				lib.Close()
-				require.NoError(t, L.DoString(`assert(coroutine.status(co) == "dead" and ran == 1 and handled == 0)`))
+				err = L.DoString(`assert(coroutine.status(co) == "dead" and ran == 1 and handled == 0)`)
 				L.Close()
-				assert.Equal(t, before, deferred.Load())
+				after = deferred.Load()
 			})
+			// After the Region: FailNow inside one ends the process.
+			require.NoError(t, suspendErr)
+			require.NoError(t, err)
+			assert.Equal(t, before, after)
 		})
 	}
 }

@@ -151,14 +151,16 @@ func TestRawStackLimits(t *testing.T) {
 // greedyMatch matches a greedy pattern item against n characters inside a
 // Raw coroutine: gopher-lua's matcher recurses once per character.
 func greedyMatch(t *testing.T, n int) {
+	var err error
 	coro.Region(func() {
 		L := lua.NewState()
 		lib := luacoro.Open(L, rawOpts()...)
 		defer lib.Close()
-		require.NoError(t, L.DoString(fmt.Sprintf(`
+		err = L.DoString(fmt.Sprintf(`
 			local s = string.rep("x", %d)
-			assert(coroutine.wrap(function() return #s:match("(.*)") end)() == #s)`, n)))
+			assert(coroutine.wrap(function() return #s:match("(.*)") end)() == #s)`, n))
 	})
+	require.NoError(t, err) // after the Region: FailNow inside one ends the process
 }
 
 // What gopher-lua does by default that a Region forbids: loading a file
