@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/corokit/corokit/continuation"
 	"github.com/corokit/corokit/coro"
@@ -430,17 +429,13 @@ func TestCloseWithSuspendedInner(t *testing.T) {
 }
 
 func TestUnreachableIsCleanedUp(t *testing.T) {
-	base := runtime.NumGoroutine()
+	const body = "continuation_test.TestUnreachableIsCleanedUp." // its closures
 	for i := 0; i < 50; i++ {
 		c := continuation.New(foo, func() { continuation.Yield(foo) })
 		c.Run() // suspended, then forgotten
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
-	assert.LessOrEqual(t, runtime.NumGoroutine(), base)
+	require.Equal(t, 50, testproc.Goroutines(body), "each body on a goroutine of its own, suspended")
+	assert.Zero(t, testproc.WaitGone(body), "forgotten continuations' goroutines exit")
 }
 
 // Three levels, yielding to each of them from the innermost, many times:

@@ -5,9 +5,9 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/corokit/corokit/coro"
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -119,8 +119,8 @@ func TestGoroutineMisuseFromAnotherGoroutine(t *testing.T) {
 }
 
 func TestGoroutineCleanupWhenUnreachable(t *testing.T) {
+	const body = "coro_test.TestGoroutineCleanupWhenUnreachable." // its closures
 	var started, unwound atomic.Int32
-	base := runtime.NumGoroutine()
 	func() {
 		for i := 0; i < 100; i++ {
 			c := coro.New(func(c *coro.Coro[int, int], in int) int {
@@ -133,17 +133,10 @@ func TestGoroutineCleanupWhenUnreachable(t *testing.T) {
 			c.Resume(i) // suspended, then forgotten
 		}
 	}()
-	// Each body runs on a goroutine of its own, now parked in Yield. (The
-	// process-wide count is no exact check here: base may include a
-	// goroutine of an earlier test that is just exiting.)
 	require.Equal(t, int32(100), started.Load())
 	require.Zero(t, unwound.Load())
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
-	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "forgotten coroutines' goroutines exit")
+	require.Equal(t, 100, testproc.Goroutines(body), "each body on a goroutine of its own, parked in Yield")
+	assert.Zero(t, testproc.WaitGone(body), "forgotten coroutines' goroutines exit")
 	assert.Equal(t, int32(100), unwound.Load(), "and their deferred calls run")
 }
 

@@ -2,8 +2,10 @@ package testproc
 
 import (
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // GCLoop runs runtime.GC in a loop on a goroutine of its own, as the
@@ -39,4 +41,43 @@ func Park(n int) (release func()) {
 	}
 	parked.Wait()
 	return func() { close(block) }
+}
+
+// Goroutines counts the goroutines that have a frame of a function whose
+// name contains fn, in a dump of all goroutines: an exact count of a
+// test's own goroutines, where runtime.NumGoroutine also counts those of
+// earlier tests that have yet to exit.
+func Goroutines(fn string) int {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
+}
+
+// WaitGone runs the collector until no goroutine has a frame of fn (see
+// Goroutines), and returns how many are left. It gives up after a minute:
+// a few cycles do natively, but under qemu-user a collection after an
+// earlier test's thousands of goroutines takes seconds.
+func WaitGone(fn string) int {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n := Goroutines(fn)
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
 }
