@@ -106,7 +106,9 @@ func carrierFor(g unsafe.Pointer) *carrier {
 	// goroutine: one that ran on the same g, or on a g the runtime has since
 	// given to a goroutine with another id (g records are never freed, and
 	// ids never reused). Otherwise another goroutine may still have it.
-	if old := s.Load(); (old == nil || old.g == c.g || gabi.Goid(pointerAt(old.g)) != old.goid) && s.CompareAndSwap(old, c) {
+	old := s.Load()
+	free := old == nil || old.g == c.g || gabi.Goid(pointerAt(old.g)) != old.goid
+	if free && s.CompareAndSwap(old, c) {
 		return c
 	}
 	c.overflow()
