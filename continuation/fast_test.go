@@ -30,16 +30,10 @@ func carrierHere() *carrier { return findCarrier(gabi.G()) }
 // in the table depends on where the runtime's g records hash and on which
 // carriers earlier tests left there.
 func intoTable(car *carrier) {
-	lockOverflow()
-	defer unlockOverflow()
-	delete(overflow.m, car.g)
+	outOfOverflow(car)
 	if old := slot(car.g).Swap(car); old != nil && old != car && old.g != car.g {
-		if overflow.m == nil {
-			overflow.m = map[uintptr]*carrier{}
-		}
-		overflow.m[old.g] = old
+		old.overflow()
 	}
-	overflowUsed.Store(len(overflow.m) > 0)
 }
 
 // intoOverflow moves car to the overflow map, where the table way of

@@ -440,7 +440,7 @@ func TestHookFramesReachTheCaller(t *testing.T) {
 	var from, hook ctx.Context
 	hook.SetHook(func() {
 		in = view()
-		grow(10_000)
+		recurse(2_500)
 	})
 	after = switchToHook(&from, &hook)
 	require.NotEmpty(t, in.names)
@@ -463,13 +463,4 @@ func TestHookFramesReachTheCaller(t *testing.T) {
 func switchToHook(from, to *ctx.Context) stackView {
 	ctx.Switch(from, to)
 	return view()
-}
-
-//go:noinline
-func grow(n int) int {
-	var pad [64]byte
-	if n == 0 {
-		return int(pad[0])
-	}
-	return grow(n-1) + int(pad[n%64])
 }

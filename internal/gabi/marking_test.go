@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,19 +24,7 @@ func TestWriteBarrierFlag(t *testing.T) {
 	require.Nil(t, runtime.FuncForPC(uintptr(unsafe.Pointer(writeBarrier))), "the flag lies in code")
 
 	// Watch the flag while another goroutine collects.
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.GC()
-			}
-		}
-	}()
+	_, stop := testproc.GCLoop()
 	var on, off bool
 	for deadline := time.Now().Add(10 * time.Second); !(on && off) && time.Now().Before(deadline); {
 		if GCMarking() {
@@ -44,8 +33,7 @@ func TestWriteBarrierFlag(t *testing.T) {
 			off = true
 		}
 	}
-	close(stop)
-	<-done
+	stop()
 	assert.True(t, on, "GCMarking never reported a collection marking while runtime.GC ran in a loop")
 	assert.True(t, off, "GCMarking never reported false")
 }

@@ -2,6 +2,7 @@ package testproc
 
 import (
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,17 +49,12 @@ func Park(n int) (release func()) {
 // test's own goroutines, where runtime.NumGoroutine also counts those of
 // earlier tests that have yet to exit.
 func Goroutines(fn string) int {
-	buf := make([]byte, 64<<10)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
+	var dump strings.Builder
+	if err := pprof.Lookup("goroutine").WriteTo(&dump, 2); err != nil { // runtime.Stack(all)'s text
+		panic(err)
 	}
 	count := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range strings.Split(dump.String(), "\n\n") {
 		if strings.Contains(g, fn) {
 			count++
 		}
