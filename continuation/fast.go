@@ -39,8 +39,10 @@ import (
 // k's Run caller if the calling code runs on k's own stack (not on a stack
 // k's body switched to) and k is not in a critical section.
 //
-// On the Goroutine engine, run marks k goMounted and jumps to its
-// coroutine's Resume hook if k is goSuspended and the calling goroutine is
+// On the Goroutine engine, run marks k goMounted and switches to its
+// coroutine's resume point (through the entry ctx.SwitchToResumePoint
+// calls: a handoff in assembly, or else the point's Resume hook) if k is
+// goSuspended and the calling goroutine is
 // the one that last ran k as its outermost continuation. Then k is
 // outermost again, with no look at that goroutine's carrier: the first
 // such Run found nothing mounted there, so the goroutine is no
@@ -50,7 +52,8 @@ import (
 // Resume hook throws before anything runs. run leaves that carrier alone:
 // nothing reads it before k is suspended or ends (see unmountDirect).
 // yield takes k from the body goroutine's carrier (cur: nothing is mounted
-// inside k), marks it goSuspended and jumps to the Yield hook if k is
+// inside k), marks it goSuspended and switches to the yield point the same
+// way if k is
 // goMounted, not in a critical section, and the goroutine is not locked to
 // its thread. The goroutines are told apart by g and id, as carriers are.
 //

@@ -1,11 +1,12 @@
 // The fast paths of Run and Yield for amd64: see fast.go. Both are entered
 // by a call from Go through a func value (SP+0 the return PC into the
 // caller, the spill space for five arguments above it), and leave by
-// jumping either into ctx's switch with the stack as they found it
-// (switchRegs, with from in AX, to in BX and g in R14, as ctx.Switch's
-// call passes them) or to ctx.call, with all of its arguments in place.
-// On the Goroutine engine the switch is to a hook context of package
-// coro's, whose hook hands control over.
+// jumping either into ctx's switch with the stack as they found it (with
+// from in AX, to in BX and g in R14, as ctx.Switch's call passes them) or
+// to ctx.call, with all of its arguments in place. On the Raw engine the
+// switch is switchRegs, ctx.Switch's; on the Goroutine engine to is a
+// handoff point of package coro's, and the switch is the entry
+// ctx.SwitchToResumePoint or ctx.SwitchToYieldPoint calls.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -39,9 +40,12 @@ goroutine:
 	CMPQ	cont_callerGoid(AX), CX			// (and not a later one on the same g)
 	JNE	slow
 	MOVQ	$const_goMounted, cont_fast(AX)		// mount k, leaving the carrier alone
+	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
+	MOVQ	Continuation_to(BX), BX			// to: the resume point that resumes k,
+	JMP	github·com∕corokit∕corokit∕ctx·handoffResume(SB)	// with our return PC on top, BP the caller's
 switch:
 	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
-	MOVQ	Continuation_to(BX), BX			// to: k's stack, or the hook that resumes it,
+	MOVQ	Continuation_to(BX), BX			// to: k's stack,
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)	// with our return PC on top, BP the caller's
 slow:
 	MOVQ	Continuation_run(BX), AX
@@ -66,7 +70,7 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	AX, R9					// s
 	CMPQ	const_gStkTopSP(R14), $const_regionTopSP	// in a region (Raw), the table way, which
 	JEQ	table					// measured faster there (fast.go)
-	MOVQ	Scope_lastTo(R9), BX			// k.parentC, if k = s.last: see switch
+	MOVQ	Scope_lastTo(R9), BX			// k.parentC, if k = s.last: see to
 	MOVQ	Scope_last(R9), AX			// k = s.last, if innermost on this goroutine
 	TESTQ	AX, AX					// by its own carrier:
 	JEQ	table
@@ -110,7 +114,9 @@ table:
 	JNE	slow
 	MOVQ	$0, carrier_lazy(DX)			// unmount k
 	MOVQ	$const_fastSuspended, cont_fast(AX)
-	JMP	switch
+	MOVQ	cont_parentC(AX), BX			// to: Run's caller,
+	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
+	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 goroutine:
 	MOVQ	carrier_cur(DX), AX			// Goroutine engine: k, innermost on its body goroutine,
 	TESTQ	AX, AX
@@ -125,14 +131,13 @@ innermost:
 	CMPQ	const_gLockedM(R14), $0			// not locked to its thread (the handoff would throw)
 	JNE	slow
 	MOVQ	$const_goSuspended, cont_fast(AX)	// unmount k
-switch:
-	MOVQ	cont_parentC(AX), R8			// to: Run's caller, or the hook that hands back;
+	MOVQ	cont_parentC(AX), R8			// to: the yield point that hands back;
 	CMPQ	R8, BX					// if BX (s.lastTo) holds the same, the switch
 	JEQ	to					// goes on with BX, not waiting for the loads
 	MOVQ	R8, BX					// that found k (the branch is predicted)
 to:
 	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
-	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
+	JMP	github·com∕corokit∕corokit∕ctx·handoffYield(SB)
 slow:
 	MOVQ	Scope_yield(R9), AX			// ctx.call(s.yield, ...)
 	MOVQ	AX, 8(SP)

@@ -2,10 +2,10 @@
 // by a call from Go through a func value (LR the return PC into the
 // caller, the spill space for five arguments above the caller's LR slot),
 // and leave by jumping either into ctx's switch with LR and RSP as they
-// found them (switchRegs, with from in R0 and to in R1, as ctx.Switch's
-// call passes them) or to ctx.call, with all of its arguments in place. On
-// the Goroutine engine the switch is to a hook context of package coro's,
-// whose hook hands control over. g is R28.
+// found them (with from in R0 and to in R1, as ctx.Switch's call passes
+// them) or to ctx.call, with all of its arguments in place: switchRegs on
+// the Raw engine, on the Goroutine engine the entry for coro's handoff
+// point (see amd64). g is R28.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -44,9 +44,12 @@ goroutine:
 	BNE	slow
 	MOVD	$const_goMounted, R3			// mount k, leaving the carrier alone
 	MOVD	R3, cont_fast(R2)
+	MOVD	Continuation_from(R7), R0		// from: Run's caller,
+	MOVD	Continuation_to(R7), R1			// to: the resume point that resumes k,
+	JMP	github·com∕corokit∕corokit∕ctx·handoffResume(SB)	// resuming at LR, with our SP and R29
 switch:
 	MOVD	Continuation_from(R7), R0		// from: Run's caller,
-	MOVD	Continuation_to(R7), R1			// to: k's stack, or the hook that resumes it,
+	MOVD	Continuation_to(R7), R1			// to: k's stack,
 	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)	// resuming at LR, with our SP and R29
 slow:
 	MOVD	Continuation_run(R7), R2		// ctx.call(c.run, ...), in the spill space
@@ -63,7 +66,7 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	const_gStkTopSP(g), R3
 	CMP	$const_regionTopSP, R3			// in a region (Raw): the table way (see amd64)
 	BEQ	table
-	MOVD	Scope_lastTo(R7), R6			// k.parentC, if k = s.last: see switch
+	MOVD	Scope_lastTo(R7), R6			// k.parentC, if k = s.last: see to
 	MOVD	Scope_last(R7), R2			// k = s.last, if innermost on this goroutine
 	CBZ	R2, table				// by its own carrier (see amd64):
 	MOVD	cont_car(R2), R4
@@ -113,7 +116,9 @@ table:
 	MOVD	ZR, carrier_lazy(R4)			// unmount k
 	MOVD	$const_fastSuspended, R3
 	MOVD	R3, cont_fast(R2)
-	JMP	switch
+	MOVD	cont_parentC(R2), R1			// to: Run's caller,
+	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
+	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
 goroutine:
 	MOVD	carrier_cur(R4), R2			// Goroutine engine: k, innermost on its body goroutine,
 	CBZ	R2, slow
@@ -130,14 +135,13 @@ innermost:
 	CBNZ	R3, slow				// not locked to its thread (the handoff would throw)
 	MOVD	$const_goSuspended, R3			// unmount k
 	MOVD	R3, cont_fast(R2)
-switch:
-	MOVD	cont_parentC(R2), R1			// to: Run's caller, or the hook that hands back;
+	MOVD	cont_parentC(R2), R1			// to: the yield point that hands back;
 	CMP	R1, R6					// if R6 (s.lastTo) holds the same, the switch
 	BNE	to					// goes on with R6, not waiting for the loads
 	MOVD	R6, R1					// that found k (see amd64)
 to:
 	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
-	JMP	github·com∕corokit∕corokit∕ctx·switchRegs(SB)
+	JMP	github·com∕corokit∕corokit∕ctx·handoffYield(SB)
 slow:
 	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...), in the spill space
 	MOVD	R2, 8(RSP)

@@ -243,6 +243,35 @@ func TestGoroutineFastPaths(t *testing.T) {
 	}
 }
 
+// On the Goroutine engine the fast paths hand over in ctx's assembly,
+// through its entries for handoff points: the coroutine's Handoff leaves
+// no switch to the runtime.
+func TestGoroutineFastPathsHandOffInAssembly(t *testing.T) {
+	if on, why := ctx.HandoffStatus(); !on {
+		t.Skip("the assembly handoff is off: " + why)
+	}
+	const n = 1000
+	var fast int
+	c := New(fastScope, func() {
+		for i := 0; i < n; i++ {
+			if c := Current(fastScope); c != nil && c.fast == goMounted {
+				fast++
+			}
+			Yield(fastScope)
+		}
+	})
+	c.Run() // the first Run and Yield take the slow way
+	h := c.to.Handoff()
+	require.NotNil(t, h, "Run's context is a resume point")
+	require.Same(t, h, c.cont.parentC.Handoff(), "Yield's is the same Handoff's yield point")
+	before := h.Fallbacks()
+	for !c.IsDone() {
+		c.Run()
+	}
+	assert.Equal(t, n-1, fast, "Runs that took the fast way")
+	assert.Equal(t, before, h.Fallbacks(), "switches left to the runtime")
+}
+
 // A continuation run inside another one is not outermost: Run takes the
 // slow way even after it yielded the fast way as an outermost one.
 func TestGoroutineFastPathsNotNested(t *testing.T) {

@@ -185,14 +185,19 @@ func WithAllocator(a *stackalloc.Allocator) Option {
 // must be ordered (a Coro may move between goroutines, one at a time, on
 // the Goroutine engine). Its methods' checks catch misuse, not data races.
 type Coro[In, Out any] struct {
-	// Resume and Yield are one inlined call into ctx.Switch: for Raw the
-	// contexts are real stacks; for the Goroutine engine, and for Raw
+	// Resume and Yield are one inlined call into ctx's switch: for Raw
+	// the contexts are real stacks; for the Goroutine engine, and for Raw
 	// coroutines that can no longer run, they are hook contexts
 	// (ctx.SetHook) that call the engine's Go code, or report the misuse,
-	// instead (docs/design.md, section 6).
+	// instead (docs/design.md, section 6); on the Goroutine engine they are
+	// also a Handoff's points, which switch goroutines in assembly.
 	self   ctx.Context // Resume switches here
 	parent ctx.Context // Yield switches here
 	io     *slots[In, Out]
+
+	// The switch itself: ctx.Switch, or on the Goroutine engine its
+	// variants for handoff points, which skip its dispatch.
+	switchSelf, switchParent func(from, to *ctx.Context)
 
 	raw *rawCoro[In, Out] // exactly one of the two is set
 	gor *goCoro[In, Out]
@@ -239,7 +244,7 @@ func New[In, Out any](body func(c *Coro[In, Out], in In) Out, opts ...Option) *C
 func (c *Coro[In, Out]) Resume(in In) (out Out, alive bool) {
 	io := c.io
 	io.in = in
-	ctx.Switch(&c.parent, &c.self)
+	c.switchSelf(&c.parent, &c.self)
 	return io.out, io.alive
 }
 
@@ -252,7 +257,7 @@ func (c *Coro[In, Out]) Resume(in In) (out Out, alive bool) {
 func (c *Coro[In, Out]) Yield(out Out) In {
 	io := c.io
 	io.out, io.alive = out, true
-	ctx.Switch(&c.self, &c.parent)
+	c.switchParent(&c.self, &c.parent)
 	return io.in
 }
 

@@ -98,7 +98,7 @@ func newGoroutine[In, Out any](body func(*Coro[In, Out], In) Out, cfg config) *C
 //
 //go:noinline
 func (gc *goCoro[In, Out]) handle() *Coro[In, Out] {
-	c := &Coro[In, Out]{gor: gc, io: &gc.io}
+	c := &Coro[In, Out]{gor: gc, io: &gc.io, switchSelf: ctx.SwitchToResumePoint, switchParent: ctx.SwitchToYieldPoint}
 	c.self.SetHook(func() { // Resume, whatever the assembly leaves to it, misuse included
 		if gc.h.Turn() != ctx.TurnSuspended {
 			panic(gabi.Misuse("coro: Resume of a " + gc.state() + " coroutine"))

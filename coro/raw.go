@@ -32,7 +32,7 @@ func newRaw[In, Out any](body func(*Coro[In, Out], In) Out, cfg config, reg *reg
 	if err != nil {
 		return nil, err
 	}
-	c := &Coro[In, Out]{}
+	c := &Coro[In, Out]{switchSelf: ctx.Switch, switchParent: ctx.Switch}
 	r := &rawCoro[In, Out]{c: c, body: body, stack: s, alloc: cfg.alloc, region: reg}
 	c.raw, c.io = r, &r.io
 	c.self.Link = &c.parent // where the stack goes when the body returns

@@ -345,6 +345,10 @@ func noLink() {
 	gabi.Throw("ctx: the entry function returned and its Context has no Link to resume")
 }
 
+func notHookContext() {
+	gabi.Throw("ctx: SwitchToResumePoint or SwitchToYieldPoint to a context that has no hook (use Switch)")
+}
+
 func notReady() {
 	gabi.Throw("ctx: Switch to a context that is running or finished (resuming a running or finished coroutine?)")
 }

@@ -317,6 +317,32 @@ func TestInitRejectsBadInput(t *testing.T) {
 }
 
 // Fatal errors, each in a child process.
+// Switch's variants for handoff points call the hook of any other hook
+// context, a point of the other kind included, as Switch does.
+func TestSwitchToPointOfAnotherKind(t *testing.T) {
+	var from, hook ctx.Context
+	calls := 0
+	hook.SetHook(func() { calls++ })
+	ctx.SwitchToResumePoint(&from, &hook)
+	ctx.SwitchToYieldPoint(&from, &hook)
+	assert.Equal(t, 2, calls, "a hook context that is no point")
+
+	var h ctx.Handoff
+	h.Init(unsafe.Pointer(new([8]uintptr)), func() {}, func() {})
+	var resume, yield ctx.Context
+	resume.SetHook(func() { calls += 10 })
+	yield.SetHook(func() { calls += 100 })
+	resume.SetResumePoint(&h)
+	yield.SetYieldPoint(&h)
+	ctx.SwitchToYieldPoint(&from, &resume)
+	ctx.SwitchToResumePoint(&from, &yield)
+	assert.Equal(t, 112, calls, "a point of the other kind")
+	assert.Equal(t, uintptr(2), h.Fallbacks(), "both count as left to the hook")
+	assert.Same(t, &h, resume.Handoff())
+	assert.Same(t, &h, yield.Handoff())
+	assert.Nil(t, hook.Handoff())
+}
+
 func TestFatal(t *testing.T) {
 	cases := []struct {
 		name, want string
@@ -355,6 +381,14 @@ func TestFatal(t *testing.T) {
 			inner = newPair(t, func(p *pair) { outer.yield() }) // outer's yield on inner's stack
 			inner.parent = outer.child                          // let inner be resumed from outer
 			ctx.Region(outer.resume)
+		}},
+		{"switch to a resume point's variant with no hook", "fatal error: ctx: SwitchToResumePoint or SwitchToYieldPoint to a context that has no hook (use Switch)", func(t *testing.T) {
+			var a, b ctx.Context
+			ctx.SwitchToResumePoint(&a, &b)
+		}},
+		{"switch to a yield point's variant with no hook", "fatal error: ctx: SwitchToResumePoint or SwitchToYieldPoint to a context that has no hook (use Switch)", func(t *testing.T) {
+			p := newPair(t, func(p *pair) {})
+			ctx.Region(func() { ctx.SwitchToYieldPoint(&p.parent, &p.child) })
 		}},
 		{"overflow", "fatal error: stack size not a power of 2", func(t *testing.T) {
 			p := newPair(t, func(p *pair) { recurse(1 << 20) })

@@ -100,7 +100,8 @@ func (h *Handoff) Retire() {
 }
 
 // Fallbacks reports how many switches to h's points went to the hook
-// rather than switching in assembly.
+// rather than switching in assembly: refused, or made through Switch's
+// variant for the other kind of point.
 func (h *Handoff) Fallbacks() uintptr { return h.fallbacks }
 
 // SetResumePoint makes the hook context c h's resume point (after Init):
@@ -113,6 +114,9 @@ func (c *Context) SetResumePoint(h *Handoff) { c.setPoint(h, kindResume) }
 // Switch to c, called by the body goroutine holding the turn, hands control
 // back to the resumer, else runs c's hook.
 func (c *Context) SetYieldPoint(h *Handoff) { c.setPoint(h, kindYield) }
+
+// Handoff returns the Handoff whose point c is, or nil.
+func (c *Context) Handoff() *Handoff { return c.hand }
 
 // setPoint also copies the address of h's runtime coroutine into c: the
 // switch then reaches the coroutine from c with one dependent load fewer,
@@ -222,15 +226,42 @@ func handoffRaced() {
 	gabi.Throw("ctx: two goroutines switched through one coroutine at once (a Coro used from two goroutines concurrently)")
 }
 
+// SwitchToResumePoint is Switch for a to that is a resume point
+// (SetResumePoint): it goes straight to the handoff, without Switch's
+// tests for what to is, which cost a tenth of a handoff's round trip. Any
+// other to makes it Switch. Like Switch, it is a variable holding a
+// function: call it from a function the compiler inlines, and do not
+// assign to it.
+var SwitchToResumePoint = func() func(from, to *Context) {
+	_, resume, _, _, _, _, _ := handoffAddrs()
+	return gabi.FuncAt[func(from, to *Context)](resume)
+}()
+
+// SwitchToYieldPoint is the same for a yield point (SetYieldPoint).
+var SwitchToYieldPoint = func() func(from, to *Context) {
+	_, _, yield, _, _, _, _ := handoffAddrs()
+	return gabi.FuncAt[func(from, to *Context)](yield)
+}()
+
 // Implemented in assembly.
+func handoffResume()
+func handoffYield()
+func handoff()
+func otherPoint()
+func refused()
+func callHook()
 func landResume()
 func landYield()
 func hookReturn()
-func handoffAddrs() (hooked, landResume, landYield, hookReturn uintptr)
+func handoffAddrs() (hooked, resume, yield, body, landResume, landYield, hookReturn uintptr)
 
 // handoffRoutines are the handoff's routines, for Routines.
 func handoffRoutines() []Routine {
-	h, r, y, ret := handoffAddrs()
+	h, res, y, body, lr, ly, ret := handoffAddrs()
 	const pkg = "github.com/corokit/corokit/ctx."
-	return []Routine{{pkg + "hooked", h}, {pkg + "landResume", r}, {pkg + "landYield", y}, {pkg + "hookReturn", ret}}
+	return []Routine{
+		{pkg + "hooked", h}, {pkg + "handoffResume", res}, {pkg + "handoffYield", y},
+		{pkg + "handoff", body}, {pkg + "landResume", lr}, {pkg + "landYield", ly},
+		{pkg + "hookReturn", ret},
+	}
 }

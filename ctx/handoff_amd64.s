@@ -24,71 +24,139 @@
 //
 // The switch (switchRegs, which switchFrom enters for Call's redirect)
 // jumps here for a hook context, with: AX = from, BX = to, DX = to.hook,
-// R14 = g, X15 = 0, SI = the SP from resumes with, -8(SI) the PC it
-// resumes at (where a CALL left it), BP its frame pointer. A handoff point
-// switches goroutines if it may; otherwise, and for every other hook
-// context, tail-call the hook.
+// R14 = g, X15 = 0, and SP at the return PC into Switch's caller (SI just
+// above it). A handoff point goes to its own entry, which Switch's
+// variants for the points (SwitchToResumePoint, SwitchToYieldPoint) call
+// directly; any other hook context has its hook called.
 TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
-	MOVQ	Context_hand(BX), R8			// R8 = h
-	TESTQ	R8, R8
-	JNE	handoff
-hook:
-	// Call the hook, a Go closure (DX: the closure context register), in
-	// the switch's place, on the stack as the code that called Switch left
-	// it: it returns there, through hookReturn.
-	LEAQ	-8(SI), SP				// the return PC on top
-	MOVQ	(TLS), R14				// g again: a refused handoff used R14
+	MOVQ	Context_kind(BX), R8
+	CMPQ	R8, $const_kindResume
+	JEQ	resume
+	CMPQ	R8, $const_kindYield
+	JEQ	yield
 	IN_SWITCHS_PLACE
-refuse:
-	INCQ	Handoff_fallbacks(R8)
-	JMP	hook
+resume:
+	JMP	·handoffResume(SB)
+yield:
+	JMP	·handoffYield(SB)
 
-handoff:
-	// Whose turn is it? Nothing below changes any state until the status
-	// CAS, so every refusal leaves the switch to the hook as if never tried.
-	MOVQ	R14, CX					// CX = gp, the goroutine that gives up the CPU
-	MOVQ	Handoff_turn(R8), R9
+// func handoffResume()
+//
+// SwitchToResumePoint's entry, entered as switchRegs is: AX = from,
+// BX = to, R14 = g, X15 = 0, SP at the return PC into Switch's caller. to
+// is a resume point: hand the turn to the body if the body is suspended.
+// Any other to has its hook called (otherPoint).
+TEXT ·handoffResume(SB), NOSPLIT|NOFRAME, $0-0
 	CMPQ	Context_kind(BX), $const_kindResume
-	JNE	yieldpoint
-	CMPQ	R9, $const_TurnSuspended		// resume: only while the body is suspended,
+	JNE	other
+	MOVQ	Context_hand(BX), R8			// R8 = h
+	CMPQ	Handoff_turn(R8), $const_TurnSuspended	// only while the body is suspended
 	JNE	refuse
-	MOVQ	Handoff_body(R8), R9			// R9 = the next turn: the body's (0 until it starts),
+	MOVQ	Handoff_body(R8), R9			// R9 = the next turn: the body's (0 until it starts)
 	LEAQ	·landResume(SB), R10			// R10 = where gp continues
-	JMP	gates
-yieldpoint:
-	CMPQ	R9, CX					// yield: only the body, while it has the turn
-	JNE	refuse
-	MOVQ	$const_TurnSuspended, R9
-	LEAQ	·landYield(SB), R10
+	MOVQ	R14, CX					// CX = gp
+	MOVQ	Context_coro(BX), DI			// DI = c, copied into the point: one load fewer
+	MOVQ	const_coroGP(DI), R14			// R14 = gnext, the goroutine blocked in c
+	LEAQ	·landYield(SB), SI			// SI = where the body waits if this code suspended it,
+	CMPQ	R9, R14					// and its check there passes: the turn is its own
+	JNE	unstarted
+	JMP	·handoff(SB)
+unstarted:
+	XORL	SI, SI					// no landing pad
+	JMP	·handoff(SB)
+refuse:
+	JMP	·refused(SB)
+other:
+	JMP	·otherPoint(SB)
 
-gates:
+// func handoffYield()
+//
+// SwitchToYieldPoint's entry, the same for a yield point: hand the turn
+// back to the resumer if the body, the calling goroutine, has it.
+TEXT ·handoffYield(SB), NOSPLIT|NOFRAME, $0-0
+	CMPQ	Context_kind(BX), $const_kindYield
+	JNE	other
+	MOVQ	Context_hand(BX), R8			// R8 = h
+	CMPQ	Handoff_turn(R8), R14			// only the body, while it has the turn
+	JNE	refuse
+	MOVQ	$const_TurnSuspended, R9		// R9 = the next turn
+	LEAQ	·landYield(SB), R10			// R10 = where gp continues
+	MOVQ	R14, CX					// CX = gp
+	MOVQ	Context_coro(BX), DI			// DI = c
+	MOVQ	const_coroGP(DI), R14			// R14 = gnext
+	LEAQ	·landResume(SB), SI			// SI = where the resumer waits if this code suspended
+	JMP	·handoff(SB)				// it, its check there (TurnSuspended) passing
+refuse:
+	JMP	·refused(SB)
+other:
+	JMP	·otherPoint(SB)
+
+// func otherPoint()
+//
+// A switch through one of the entries above to a context that is not the
+// entry's kind of point: its hook runs, and a point of the other kind
+// counts the switch as one its Handoff left to the hook.
+TEXT ·otherPoint(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	Context_hand(BX), R8
+	TESTQ	R8, R8
+	JEQ	hook
+	INCQ	Handoff_fallbacks(R8)
+hook:
+	JMP	·callHook(SB)
+
+// func refused()
+//
+// A handoff refused: the point's hook hands over through the runtime.
+// R8 = h, BX = to, SP at the return PC.
+TEXT ·refused(SB), NOSPLIT|NOFRAME, $0-0
+	INCQ	Handoff_fallbacks(R8)
+	JMP	·callHook(SB)
+
+// func callHook()
+//
+// Calls to's hook (BX = to) in Switch's place, SP at the return PC; a to
+// with none is a caller's bug: throw.
+TEXT ·callHook(SB), NOSPLIT|NOFRAME, $0-0
+	MOVQ	Context_hook(BX), DX
+	TESTQ	DX, DX
+	JEQ	none
+	MOVQ	(TLS), R14				// g again: a refused handoff may have used R14
+	IN_SWITCHS_PLACE
+none:
+	JMP	·notHookContext(SB)
+
+// func handoff()
+//
+// Switches from gp, the calling goroutine, to gnext, the goroutine blocked
+// in h's runtime coroutine c, as its entry (handoffResume, handoffYield)
+// has set up: BX = to, CX = gp, DI = c, R8 = h, R9 = the next turn,
+// R10 = where gp continues, R14 = gnext, SI = the landing pad gnext waits
+// at if this code suspended it and this switch passes that pad's check
+// (else 0), SP at the return PC.
+TEXT ·handoff(SB), NOSPLIT|NOFRAME, $0-0
 	// Leave the switch to the runtime whenever it must see it: the tracer
 	// records every switch, a goroutine profile must record a goroutine
 	// before it runs, locked threads and synctest bubbles have bookkeeping
 	// of their own, runtime/secret erases registers, and a pinned M (a
-	// Region) must not change goroutines.
+	// Region) must not change goroutines. Nothing below changes any state
+	// until the status CAS, so every refusal leaves the switch to the hook
+	// as if never tried.
 	MOVQ	·traceGate(SB), R11
 	MOVBLZX	(R11), R11				// runtime.trace.enabled
 	MOVQ	·profileGate(SB), R13
-	MOVBLZX	(R13), R13				// runtime.goroutineProfile.active
-	ORL	R13, R11
+	ORB	(R13), R11				// runtime.goroutineProfile.active
 	MOVQ	const_gM(CX), R12			// R12 = mp
-	MOVL	const_mLocks(R12), R13
-	ORL	R13, R11
-	MOVL	const_gSecret(CX), R13
-	ORL	R13, R11
+	ORL	const_mLocks(R12), R11
+	ORL	const_gSecret(CX), R11
 	ORQ	const_gLockedM(CX), R11
 	ORQ	const_gBubble(CX), R11
 	ORQ	Handoff_slow(R8), R11			// the owner wants the runtime's switch
-	MOVQ	Context_coro(BX), BX			// BX = c, copied into the point: one load fewer
-	ORQ	const_coroMP(BX), R11			// c was made on a locked thread
-	MOVQ	const_coroGP(BX), R14			// R14 = gnext, the goroutine blocked in c
+	ORQ	const_coroMP(DI), R11			// c was made on a locked thread
 	TESTQ	R14, R14				// none (it exited) or gp itself: let the
 	JEQ	refuse					// runtime report it
 	CMPQ	R14, CX
 	JEQ	refuse
 	ORQ	const_gBubble(R14), R11
-	TESTQ	R11, R11
 	JNE	refuse
 
 	// Suspend gp as mcall would, but at the entry of a landing pad that
@@ -97,8 +165,7 @@ gates:
 	// learns h from sched.ctxt, a register the runtime's gogo restores too.
 	// Everything is written before the status CAS: from then on the GC may
 	// scan gp.
-	LEAQ	-8(SI), R13				// where the CALL to Switch left the return PC
-	MOVQ	R13, (const_gSched+const_gobufSP)(CX)
+	MOVQ	SP, (const_gSched+const_gobufSP)(CX)	// the return PC on top
 	MOVQ	R10, (const_gSched+const_gobufPC)(CX)
 	MOVQ	BP, (const_gSched+const_gobufBP)(CX)
 	MOVQ	R8, (const_gSched+const_gobufCtxt)(CX)	// a saved register: a stack root, no write barrier
@@ -112,9 +179,6 @@ gates:
 	// gp waits from here on. The GC may scan it, and even shrink its stack
 	// (copy and free it) while this code still runs on it: no instruction
 	// below may touch gp's stack.
-	MOVQ	CX, const_coroGP(BX)			// gp is now the goroutine blocked in c: only the
-							// goroutine with the turn touches c.gp
-	MOVQ	R9, Handoff_turn(R8)
 	MOVQ	R12, const_gM(R14)			// A signal handler reads g from TLS and
 	MOVQ	R14, const_mCurg(R12)			// dereferences g.m at once: gnext.m before
 	MOVQ	TLS, R13				// TLS names gnext,
@@ -131,10 +195,14 @@ wake:
 	PAUSE
 	JMP	wake
 run:
+	// Only the goroutine with the turn reads c.gp and the turn, and gnext
+	// has not run yet: these stores wait until after the locked
+	// instructions, which would wait for them.
+	MOVQ	CX, const_coroGP(DI)			// gp is now the goroutine blocked in c
+	MOVQ	R9, Handoff_turn(R8)
 	// Continue gnext as the runtime's gogo does: it may be at a landing pad,
 	// inside runtime.coroswitch (suspended by the runtime), or at its start
-	// (corostart, which takes its closure in DX).
-	XORPS	X15, X15
+	// (corostart, which takes its closure in DX). X15 is still zero.
 	MOVQ	(const_gSched+const_gobufCtxt)(R14), DX
 	MOVQ	(const_gSched+const_gobufBP)(R14), BP
 	MOVQ	(const_gSched+const_gobufSP)(R14), SP	// now on gnext's stack
@@ -142,34 +210,25 @@ run:
 	MOVQ	$0, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
 	MOVQ	$0, (const_gSched+const_gobufCtxt)(R14)	// check that a running goroutine has no ctxt
 	MOVQ	$0, (const_gSched+const_gobufBP)(R14)
-	// gnext waits at a landing pad (suspended by this code) or in the
-	// runtime. At a landing pad whose check this switch has just made true,
-	// do what it would: return to its Switch's caller, one jump fewer.
-	LEAQ	·landResume(SB), SI
+	// At the landing pad SI, whose check the entry made sure this switch
+	// makes true, do what the pad would: return to its Switch's caller, one
+	// jump fewer.
 	CMPQ	BX, SI
-	JNE	yielded
-	CMPQ	R9, $const_TurnSuspended
 	JEQ	direct
-	JMP	BX
-yielded:
-	LEAQ	·landYield(SB), SI
-	CMPQ	BX, SI
-	JNE	far
-	CMPQ	R9, R14
-	JEQ	direct
-far:
 	JMP	BX
 direct:
 	POPQ	BX					// the return PC into Switch's caller
 	MOVL	$1, AX					// Switch's result (see hookReturn)
 	JMP	BX
 
+refuse:
+	JMP	·refused(SB)
 busy:
 	// Undo what the status CAS would have published; gp still runs.
 	MOVQ	$0, (const_gSched+const_gobufSP)(CX)
 	MOVQ	$0, (const_gSched+const_gobufCtxt)(CX)
 	MOVQ	$0, (const_gSched+const_gobufBP)(CX)
-	JMP	refuse
+	JMP	·refused(SB)
 raced:
 	// gnext came out of c, so it waits there or is being scanned; any other
 	// status means two goroutines switched through c at once. Neither
@@ -238,15 +297,21 @@ TEXT ·hookReturn(SB), NOSPLIT|NOFRAME|WRAPPER, $0-0
 	POPQ	BX					// the return PC into Switch's caller
 	JMP	BX
 
-// func handoffAddrs() (hooked, landResume, landYield, hookReturn uintptr):
-// the ABI0 entry points themselves, for Routines.
-TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-32
+// func handoffAddrs() (hooked, resume, yield, body, landResume, landYield, hookReturn uintptr):
+// the ABI0 entry points themselves, for Routines and Switch's variants.
+TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-56
 	LEAQ	·hooked(SB), AX
 	MOVQ	AX, hooked+0(FP)
+	LEAQ	·handoffResume(SB), AX
+	MOVQ	AX, resume+8(FP)
+	LEAQ	·handoffYield(SB), AX
+	MOVQ	AX, yield+16(FP)
+	LEAQ	·handoff(SB), AX
+	MOVQ	AX, body+24(FP)
 	LEAQ	·landResume(SB), AX
-	MOVQ	AX, landResume+8(FP)
+	MOVQ	AX, landResume+32(FP)
 	LEAQ	·landYield(SB), AX
-	MOVQ	AX, landYield+16(FP)
+	MOVQ	AX, landYield+40(FP)
 	LEAQ	·hookReturn(SB), AX
-	MOVQ	AX, hookReturn+24(FP)
+	MOVQ	AX, hookReturn+48(FP)
 	RET

@@ -24,48 +24,125 @@
 // func hooked()
 //
 // The switch (switchRegs, or switchFrom for Call's redirect) jumps here
-// for a hook context, with: R0 = from, R1 = to, R26 = to.hook, R5 = the PC from
-// resumes at, R6 = its SP, R29 = its frame pointer. A handoff point
-// switches goroutines if it may; otherwise, and for every other hook
-// context, tail-call the hook.
+// for a hook context, with: R0 = from, R1 = to, R26 = to.hook, and RSP,
+// R30 and R29 as the code that called Switch left them (R6 = RSP and
+// R5 = R30 too). A handoff point goes to its own entry, which Switch's
+// variants for the points (SwitchToResumePoint, SwitchToYieldPoint) call
+// directly; any other hook context has its hook called.
 TEXT ·hooked(SB), NOSPLIT|NOFRAME, $0-0
-	MOVD	Context_hand(R1), R8			// R8 = h
-	CBNZ	R8, handoff
-hook:
-	// Call the hook, a Go closure, in the switch's place, with the
-	// registers as the code that called Switch left them: it returns there,
-	// through hookReturn. g is already in R28.
-	MOVD	R6, RSP
-	MOVD	R5, R30
+	MOVD	Context_kind(R1), R8
+	CMP	$const_kindResume, R8
+	BEQ	resume
+	CMP	$const_kindYield, R8
+	BEQ	yield
 	IN_SWITCHS_PLACE
+resume:
+	JMP	·handoffResume(SB)
+yield:
+	JMP	·handoffYield(SB)
+
+// func handoffResume()
+//
+// SwitchToResumePoint's entry, entered as switchRegs is: R0 = from,
+// R1 = to, R30 = the return PC into Switch's caller, RSP its SP. to is a
+// resume point: hand the turn to the body if the body is suspended. Any
+// other to has its hook called (otherPoint).
+TEXT ·handoffResume(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Context_kind(R1), R2
+	CMP	$const_kindResume, R2
+	BNE	other
+	MOVD	Context_hand(R1), R8			// R8 = h
+	MOVD	Handoff_turn(R8), R9
+	CMP	$const_TurnSuspended, R9		// only while the body is suspended
+	BNE	refuse
+	MOVD	Handoff_body(R8), R9			// R9 = the next turn: the body's (0 until it starts)
+	MOVD	$·landResume(SB), R10			// R10 = where gp continues
+	MOVD	g, R3					// R3 = gp
+	MOVD	Context_coro(R1), R7			// R7 = c, copied into the point: one load fewer
+	MOVD	const_coroGP(R7), R14			// R14 = gnext, the goroutine blocked in c
+	MOVD	$·landYield(SB), R6			// R6 = where the body waits if this code suspended it,
+	CMP	R9, R14					// and its check there passes: the turn is its own
+	BNE	unstarted
+	JMP	·handoff(SB)
+unstarted:
+	MOVD	ZR, R6					// no landing pad
+	JMP	·handoff(SB)
 refuse:
+	JMP	·refused(SB)
+other:
+	JMP	·otherPoint(SB)
+
+// func handoffYield()
+//
+// SwitchToYieldPoint's entry, the same for a yield point: hand the turn
+// back to the resumer if the body, the calling goroutine, has it.
+TEXT ·handoffYield(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Context_kind(R1), R2
+	CMP	$const_kindYield, R2
+	BNE	other
+	MOVD	Context_hand(R1), R8			// R8 = h
+	MOVD	Handoff_turn(R8), R9
+	CMP	g, R9					// only the body, while it has the turn
+	BNE	refuse
+	MOVD	$const_TurnSuspended, R9		// R9 = the next turn
+	MOVD	$·landYield(SB), R10			// R10 = where gp continues
+	MOVD	g, R3					// R3 = gp
+	MOVD	Context_coro(R1), R7			// R7 = c
+	MOVD	const_coroGP(R7), R14			// R14 = gnext
+	MOVD	$·landResume(SB), R6			// R6 = where the resumer waits if this code suspended
+	JMP	·handoff(SB)				// it, its check there (TurnSuspended) passing
+refuse:
+	JMP	·refused(SB)
+other:
+	JMP	·otherPoint(SB)
+
+// func otherPoint()
+//
+// A switch through one of the entries above to a context that is not the
+// entry's kind of point: its hook runs, and a point of the other kind
+// counts the switch as one its Handoff left to the hook.
+TEXT ·otherPoint(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Context_hand(R1), R8
+	CBZ	R8, hook
 	MOVD	Handoff_fallbacks(R8), R2
 	ADD	$1, R2
 	MOVD	R2, Handoff_fallbacks(R8)
-	B	hook
+hook:
+	JMP	·callHook(SB)
 
-handoff:
-	// Whose turn is it? Nothing below changes any state until the status
-	// CAS, so every refusal leaves the switch to the hook as if never tried.
-	MOVD	g, R3					// R3 = gp, the goroutine that gives up the CPU
-	MOVD	Handoff_turn(R8), R9
-	MOVD	Context_kind(R1), R2
-	CMP	$const_kindResume, R2
-	BNE	yieldpoint
-	CMP	$const_TurnSuspended, R9		// resume: only while the body is suspended,
-	BNE	refuse
-	MOVD	Handoff_body(R8), R9			// R9 = the next turn: the body's (0 until it starts),
-	MOVD	$·landResume(SB), R10			// R10 = where gp continues
-	B	gates
-yieldpoint:
-	CMP	R3, R9					// yield: only the body, while it has the turn
-	BNE	refuse
-	MOVD	$const_TurnSuspended, R9
-	MOVD	$·landYield(SB), R10
+// func refused()
+//
+// A handoff refused: the point's hook hands over through the runtime.
+// R8 = h, R1 = to, RSP and R30 as Switch's caller left them.
+TEXT ·refused(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Handoff_fallbacks(R8), R2
+	ADD	$1, R2
+	MOVD	R2, Handoff_fallbacks(R8)
+	JMP	·callHook(SB)
 
-gates:
+// func callHook()
+//
+// Calls to's hook (R1 = to) in Switch's place; a to with none is a
+// caller's bug: throw.
+TEXT ·callHook(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	Context_hook(R1), R26			// R26: the closure context register
+	CBZ	R26, none
+	IN_SWITCHS_PLACE
+none:
+	JMP	·notHookContext(SB)
+
+// func handoff()
+//
+// Switches from gp, the calling goroutine, to gnext, the goroutine blocked
+// in h's runtime coroutine c, as its entry has set up: R1 = to, R3 = gp,
+// R7 = c, R8 = h, R9 = the next turn, R10 = where gp continues,
+// R14 = gnext, R6 = the landing pad gnext waits at if this code suspended
+// it and this switch passes that pad's check (else 0), RSP and R30 as
+// Switch's caller left them. See handoff_amd64.s.
+TEXT ·handoff(SB), NOSPLIT|NOFRAME, $0-0
 	// Leave the switch to the runtime whenever it must see it (see
-	// handoff_amd64.s).
+	// handoff_amd64.s). Nothing below changes any state until the status
+	// CAS, so every refusal leaves the switch to the hook as if never tried.
 	MOVD	·traceGate(SB), R11
 	MOVBU	(R11), R11				// runtime.trace.enabled
 	MOVD	·profileGate(SB), R13
@@ -82,10 +159,8 @@ gates:
 	ORR	R13, R11
 	MOVD	Handoff_slow(R8), R13			// the owner wants the runtime's switch
 	ORR	R13, R11
-	MOVD	Context_coro(R1), R7			// R7 = c, copied into the point: one load fewer
 	MOVD	const_coroMP(R7), R13			// c was made on a locked thread
 	ORR	R13, R11
-	MOVD	const_coroGP(R7), R14			// R14 = gnext, the goroutine blocked in c
 	CBZ	R14, refuse				// none (it exited) or gp itself: let the
 	CMP	R3, R14					// runtime report it
 	BEQ	refuse
@@ -97,9 +172,10 @@ gates:
 	// as if called from Switch's caller: the return PC in sched.lr (LR),
 	// SP as Switch's caller had it. Everything is written before the
 	// status CAS: from then on the GC may scan gp.
-	MOVD	R6, (const_gSched+const_gobufSP)(R3)
+	MOVD	RSP, R0
+	MOVD	R0, (const_gSched+const_gobufSP)(R3)
 	MOVD	R10, (const_gSched+const_gobufPC)(R3)
-	MOVD	R5, (const_gSched+const_gobufLR)(R3)
+	MOVD	R30, (const_gSched+const_gobufLR)(R3)
 	MOVD	R29, (const_gSched+const_gobufBP)(R3)
 	MOVD	R8, (const_gSched+const_gobufCtxt)(R3)	// a saved register: a stack root, no write barrier
 	MOVD	$const_waitCoroutine, R13
@@ -116,9 +192,6 @@ casgp:
 	// gp waits from here on. The GC may scan it, and even shrink its stack
 	// (copy and free it) while this code still runs on it: no instruction
 	// below may touch gp's stack.
-	MOVD	R3, const_coroGP(R7)			// gp is now the goroutine blocked in c: only the
-							// goroutine with the turn touches c.gp
-	MOVD	R9, Handoff_turn(R8)
 	MOVD	R12, const_gM(R14)			// A signal handler reads g and dereferences
 	MOVD	R14, const_mCurg(R12)			// g.m at once: gnext.m before g is gnext,
 	MOVD	R14, g
@@ -131,6 +204,10 @@ wake:
 	BNE	scanned
 	STLXRW	R16, (R15), R17
 	CBNZW	R17, wake
+	// Only the goroutine with the turn reads c.gp and the turn, and gnext
+	// has not run yet: these stores wait until after the status changes.
+	MOVD	R3, const_coroGP(R7)			// gp is now the goroutine blocked in c
+	MOVD	R9, Handoff_turn(R8)
 	// Continue gnext as the runtime's gogo does: at a landing pad, inside
 	// runtime.coroswitch (suspended by the runtime), or at its start
 	// (corostart: its closure in R26, and goexit in LR as its return PC).
@@ -139,29 +216,18 @@ wake:
 	MOVD	(const_gSched+const_gobufBP)(R14), R29
 	MOVD	(const_gSched+const_gobufLR)(R14), R30
 	MOVD	(const_gSched+const_gobufCtxt)(R14), R26
-	MOVD	(const_gSched+const_gobufPC)(R14), R6
+	MOVD	(const_gSched+const_gobufPC)(R14), R4
 	MOVD	ZR, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
 	MOVD	ZR, (const_gSched+const_gobufBP)(R14)	// check that a running goroutine has no ctxt
 	MOVD	ZR, (const_gSched+const_gobufLR)(R14)
 	MOVD	ZR, (const_gSched+const_gobufCtxt)(R14)
-	// gnext waits at a landing pad (suspended by this code) or in the
-	// runtime. At a landing pad whose check this switch has just made true,
-	// do what it would: return to its Switch's caller, one jump fewer.
-	MOVD	$·landResume(SB), R0
-	CMP	R0, R6
-	BNE	yielded
-	CMP	$const_TurnSuspended, R9
+	// At the landing pad R6, whose check the entry made sure this switch
+	// makes true, do what the pad would: return to its Switch's caller, one
+	// jump fewer.
+	CMP	R6, R4
 	BEQ	direct
-	B	far
-yielded:
-	MOVD	$·landYield(SB), R0
-	CMP	R0, R6
-	BNE	far
-	CMP	R9, R14
-	BEQ	direct
-far:
 	CMP	ZR, ZR					// as gogo: flags for a stack-split check
-	JMP	(R6)
+	JMP	(R4)
 direct:
 	MOVD	$1, R0					// Switch's result (see hookReturn)
 	JMP	(R30)					// the return PC into Switch's caller
@@ -171,6 +237,8 @@ scanned:
 	YIELD
 	B	wake
 
+refuse:
+	JMP	·refused(SB)
 busy:
 	// Undo what the status CAS would have published; gp still runs.
 	CLREX
@@ -178,7 +246,7 @@ busy:
 	MOVD	ZR, (const_gSched+const_gobufLR)(R3)
 	MOVD	ZR, (const_gSched+const_gobufCtxt)(R3)
 	MOVD	ZR, (const_gSched+const_gobufBP)(R3)
-	B	refuse
+	JMP	·refused(SB)
 raced:
 	// gnext came out of c, so it waits there or is being scanned; any other
 	// status means two goroutines switched through c at once. Neither
@@ -234,15 +302,21 @@ TEXT ·hookReturn(SB), NOSPLIT|NOFRAME|WRAPPER, $0-0
 	MOVD	$1, R0					// true
 	JMP	(R30)
 
-// func handoffAddrs() (hooked, landResume, landYield, hookReturn uintptr):
-// the ABI0 entry points themselves, for Routines.
-TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-32
+// func handoffAddrs() (hooked, resume, yield, body, landResume, landYield, hookReturn uintptr):
+// the ABI0 entry points themselves, for Routines and Switch's variants.
+TEXT ·handoffAddrs(SB), NOSPLIT|NOFRAME, $0-56
 	MOVD	$·hooked(SB), R0
 	MOVD	R0, hooked+0(FP)
+	MOVD	$·handoffResume(SB), R0
+	MOVD	R0, resume+8(FP)
+	MOVD	$·handoffYield(SB), R0
+	MOVD	R0, yield+16(FP)
+	MOVD	$·handoff(SB), R0
+	MOVD	R0, body+24(FP)
 	MOVD	$·landResume(SB), R0
-	MOVD	R0, landResume+8(FP)
+	MOVD	R0, landResume+32(FP)
 	MOVD	$·landYield(SB), R0
-	MOVD	R0, landYield+16(FP)
+	MOVD	R0, landYield+40(FP)
 	MOVD	$·hookReturn(SB), R0
-	MOVD	R0, hookReturn+24(FP)
+	MOVD	R0, hookReturn+48(FP)
 	RET
