@@ -26,11 +26,11 @@ import (
 // it takes k from the goroutine's own carrier (the table carrierFor fills,
 // hashed as slot does; a carrier in the overflow map takes the slow way),
 // so that it costs the same however many continuations a scope has and
-// wherever they run. k must be of scope s. The first way starts its chain
-// of dependent loads from s, the table way from g, three loads longer
-// before the handoff's locked instructions can start; on the Raw engine,
-// which has none, the first way measured slower instead (docs/design.md,
-// section 6).
+// wherever they run. k must be of scope s (s.last always is). The first
+// way starts its chain of dependent loads from s, the table way from g,
+// three loads longer before the handoff's locked instructions can start;
+// on the Raw engine, which has none, the first way measured slower instead
+// (docs/design.md, section 6).
 //
 // On the Raw engine, run mounts k the fast way (carrier.lazy) and
 // switches to its stack if k is fastSuspended, the goroutine runs inside a

@@ -65,7 +65,7 @@ slow:
 // carrierFor's table (hashed as slot does; a carrier in the overflow map
 // takes the slow way): Raw, the one Run's fast path mounted
 // (carrier.lazy); Goroutine engine, the carrier's cur. It must be of
-// scope s.
+// scope s, which s.last always is (makeLast stores k in k.scope.last).
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	AX, R9					// s
 	CMPQ	const_gStkTopSP(R14), $const_regionTopSP	// in a region (Raw), the table way, which
@@ -121,9 +121,9 @@ goroutine:
 	MOVQ	carrier_cur(DX), AX			// Goroutine engine: k, innermost on its body goroutine,
 	TESTQ	AX, AX
 	JEQ	slow
-innermost:
-	CMPQ	cont_scope(AX), R9			// of s,
+	CMPQ	cont_scope(AX), R9			// of s (as s.last always is),
 	JNE	slow
+innermost:
 	CMPQ	cont_fast(AX), $const_goMounted		// mounted the fast way,
 	JNE	slow
 	CMPQ	cont_pins(AX), $0			// not in a critical section,

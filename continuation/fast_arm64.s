@@ -122,10 +122,10 @@ table:
 goroutine:
 	MOVD	carrier_cur(R4), R2			// Goroutine engine: k, innermost on its body goroutine,
 	CBZ	R2, slow
-innermost:
 	MOVD	cont_scope(R2), R3
-	CMP	R7, R3					// of s,
+	CMP	R7, R3					// of s (as s.last always is),
 	BNE	slow
+innermost:
 	MOVD	cont_fast(R2), R3
 	CMP	$const_goMounted, R3			// mounted the fast way,
 	BNE	slow
