@@ -20,6 +20,14 @@
 // its caller make the switch (Caller.Redirect), so that code built on
 // Switch (packages coro and continuation) adds no frame of its own
 // between the caller and the switch.
+//
+// A Handoff switches between goroutines rather than stacks: two goroutines
+// take turns through the runtime coroutine under an iter.Pull, and a
+// Switch to one of its points (hook contexts) hands the thread from one
+// to the other in assembly, as the runtime's own coroutine switch does,
+// leaving to the runtime every switch it must see. SwitchToResumePoint
+// and SwitchToYieldPoint are Switch for those points, without its
+// dispatch. Package coro's Goroutine engine is built on it.
 package ctx
 
 import (
