@@ -430,11 +430,15 @@ func TestCloseWithSuspendedInner(t *testing.T) {
 
 func TestUnreachableIsCleanedUp(t *testing.T) {
 	const body = "continuation_test.TestUnreachableIsCleanedUp." // its closures
-	for i := 0; i < 50; i++ {
-		c := continuation.New(foo, func() { continuation.Yield(foo) })
-		c.Run() // suspended, then forgotten
+	conts := make([]*continuation.Continuation, 50)
+	for i := range conts {
+		conts[i] = continuation.New(foo, func() { continuation.Yield(foo) })
+		conts[i].Run() // suspended
 	}
+	// Counted while they are reachable: a collection that finds them
+	// unreachable may close them at any time after.
 	require.Equal(t, 50, testproc.Goroutines(body), "each body on a goroutine of its own, suspended")
+	runtime.KeepAlive(conts) // and forgotten from here on
 	assert.Zero(t, testproc.WaitGone(body), "forgotten continuations' goroutines exit")
 }
 
