@@ -184,6 +184,7 @@ func WithAllocator(a *stackalloc.Allocator) Option {
 // A Coro is not safe for concurrent use: calls from several goroutines
 // must be ordered (a Coro may move between goroutines, one at a time, on
 // the Goroutine engine). Its methods' checks catch misuse, not data races.
+// Only New makes a usable Coro: the zero Coro's Resume and Yield panic.
 type Coro[In, Out any] struct {
 	// Resume and Yield are one inlined call into ctx's switch: for Raw
 	// the contexts are real stacks; for the Goroutine engine, and for Raw

@@ -76,3 +76,10 @@ func TestMisuseInRegion(t *testing.T) {
 	assert.Contains(t, r.Output, "coro.WithStackSize(")
 	assert.NotContains(t, r.Output, "panic holding locks")
 }
+
+// A Coro not made by New switches nowhere: Resume and Yield panic.
+func TestZeroCoro(t *testing.T) {
+	var c coro.Coro[int, int]
+	assert.Panics(t, func() { c.Resume(1) })
+	assert.Panics(t, func() { c.Yield(1) })
+}
