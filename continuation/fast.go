@@ -42,20 +42,19 @@ import (
 // On the Goroutine engine, run marks k goMounted and switches to its
 // coroutine's resume point (through the entry ctx.SwitchToResumePoint
 // calls: a handoff in assembly, or else the point's Resume hook) if k is
-// goSuspended and the calling goroutine is
-// the one that last ran k as its outermost continuation. Then k is
-// outermost again, with no look at that goroutine's carrier: the first
-// such Run found nothing mounted there, so the goroutine is no
-// continuation's body (a body's carrier holds its continuation while any
-// of its code runs), and on any other goroutine only a Raw continuation
-// is mounted while the goroutine runs code, inside a Region, where the
-// Resume hook throws before anything runs. run leaves that carrier alone:
-// nothing reads it before k is suspended or ends (see unmountDirect).
-// yield takes k from the body goroutine's carrier (cur: nothing is mounted
-// inside k), marks it goSuspended and switches to the yield point the same
-// way if k is
-// goMounted, not in a critical section, and the goroutine is not locked to
-// its thread. The goroutines are told apart by g and id, as carriers are.
+// goSuspended and the calling goroutine is the one that last ran k as its
+// outermost continuation. Then k is outermost again, with no look at that
+// goroutine's carrier: the first such Run found nothing mounted there, so
+// the goroutine is no continuation's body (a body's carrier holds its
+// continuation while any of its code runs), and on any other goroutine only
+// a Raw continuation is mounted while the goroutine runs code, inside a
+// Region, where the Resume hook throws before anything runs. run leaves
+// that carrier alone: nothing reads it before k is suspended or ends (see
+// unmountDirect). yield takes k from the body goroutine's carrier (cur:
+// nothing is mounted inside k), marks it goSuspended and switches to the
+// yield point the same way if k is goMounted, not in a critical section,
+// and the goroutine is not locked to its thread. The goroutines are told
+// apart by g and id, as carriers are.
 //
 // Neither writes a pointer: the collector's write barrier is Go's to
 // make, and the fast paths store only addresses and flags.
