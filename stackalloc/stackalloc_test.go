@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,6 +206,13 @@ func TestMaxMapCountError(t *testing.T) {
 	max, err := os.ReadFile("/proc/sys/vm/max_map_count")
 	require.NoError(t, err)
 	r := testproc.Run(t)
+	if testproc.Emulated() && r.Status.Signaled() && !strings.Contains(r.Output, "after ") && !strings.Contains(r.Output, "goroutine ") {
+		// qemu-user maps memory for itself within the same vm.max_map_count,
+		// so once the child has used the mappings up the emulator may die of
+		// a signal of its own, before the child prints anything and with no
+		// Go traceback (once in a CI run; 0 of 44 runs here).
+		t.Skipf("qemu-user died of %v once the mappings ran out, before the child said anything: the emulator's failure, not stackalloc's (output: %q)", r.Status.Signal(), r.Output)
+	}
 	require.NoError(t, r.Err, r.Output)
 	assert.Contains(t, r.Output, "vm.max_map_count is "+string(max[:len(max)-1]))
 	assert.Contains(t, r.Output, "mprotect guards cost two mappings per stack")
