@@ -316,7 +316,6 @@ func TestInitRejectsBadInput(t *testing.T) {
 	assert.PanicsWithValue(t, "ctx: Init with a 0-byte stack; want at least 4096 (ctx.MinStack)", func() { ctx.Init(&c, stackalloc.Stack{}, func() {}) })
 }
 
-// Fatal errors, each in a child process.
 // Switch's variants for handoff points call the hook of any other hook
 // context, a point of the other kind included, as Switch does.
 func TestSwitchToPointOfAnotherKind(t *testing.T) {
@@ -343,6 +342,7 @@ func TestSwitchToPointOfAnotherKind(t *testing.T) {
 	assert.Nil(t, hook.Handoff())
 }
 
+// Fatal errors, each in a child process.
 func TestFatal(t *testing.T) {
 	cases := []struct {
 		name, want string

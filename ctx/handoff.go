@@ -229,9 +229,10 @@ func handoffRaced() {
 // SwitchToResumePoint is Switch for a to that is a resume point
 // (SetResumePoint): it goes straight to the handoff, without Switch's
 // tests for what to is, which cost a tenth of a handoff's round trip. Any
-// other to makes it Switch. Like Switch, it is a variable holding a
-// function: call it from a function the compiler inlines, and do not
-// assign to it.
+// other hook context has its hook called, as Switch would; a to with no
+// hook is a fatal error (switch to those with Switch). Like Switch, it is
+// a variable holding a function: call it from a function the compiler
+// inlines, and do not assign to it.
 var SwitchToResumePoint = func() func(from, to *Context) {
 	_, resume, _, _, _, _, _ := handoffAddrs()
 	return gabi.FuncAt[func(from, to *Context)](resume)
