@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -311,6 +312,7 @@ func measure(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer os.RemoveAll(cxxDir)
+		defer removeOnSignal(cxxDir, stderr)()
 		binary, available, _, err := bench.BuildCxx(cxxDir) // what it cannot build, selectCases has noted
 		if err != nil {
 			rep.Notes = append(rep.Notes, "C++ baselines skipped: "+err.Error())
@@ -341,6 +343,28 @@ func measure(args []string, stdout, stderr io.Writer) error {
 	rep.writeHeader(stdout)
 	rep.writeTable(stdout)
 	return nil
+}
+
+// removeOnSignal makes an interrupt or SIGTERM, until stop is called,
+// remove dir and end corobench with one line on stderr and the status a
+// shell gives a command killed by that signal.
+func removeOnSignal(dir string, stderr io.Writer) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, unix.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			os.RemoveAll(dir)
+			fmt.Fprintf(stderr, "corobench: stopped by %v\n", s)
+			os.Exit(128 + int(s.(unix.Signal)))
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }
 
 // checkWritable refuses an output path that cannot be written, before a

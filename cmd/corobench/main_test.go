@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corokit/corokit/bench"
 	"github.com/corokit/corokit/coro"
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/corokit/corokit/stackalloc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,6 +205,39 @@ func TestNoCxx(t *testing.T) {
 	assert.Contains(t, out, "note: boost-fcontext skipped: no g++ on PATH (apt-get install g++ libboost-context-dev)\n")
 }
 
+// An interrupted run removes the C++ baselines it built.
+func TestInterruptRemovesTheCxxBuild(t *testing.T) {
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Skip("no g++: a run builds nothing to remove")
+	}
+	if testproc.Emulated() {
+		t.Skip("under qemu-user there is no g++ for the target to build the baselines with")
+	}
+	tmp := t.TempDir()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "-cases", "^boost-fcontext$", "-count", "1000", "-time", "1s")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, asMain+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	built := func() bool {
+		found, _ := filepath.Glob(filepath.Join(tmp, "corobench-cxx*", "baselines"))
+		return len(found) == 1
+	}
+	require.Eventually(t, built, time.Minute, 10*time.Millisecond, "no build in %s: %s", tmp, &stderr)
+	time.Sleep(100 * time.Millisecond) // into the measuring
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, stderr.String())
+	assert.Equal(t, 130, exit.ExitCode(), stderr.String())
+	assert.Equal(t, "corobench: stopped by interrupt\n", stderr.String())
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "left behind in TMPDIR")
+}
+
 func TestCompareRefuses(t *testing.T) {
 	dir := t.TempDir()
 	good := `{"name": "raw", "ns_per_round_trip": 10, "samples": [10]}`
@@ -310,10 +346,14 @@ func TestCountBar(t *testing.T) {
 	assert.Equal(t, strings.Repeat(" ", 80), lines[101])
 }
 
+// asMain makes this test binary corobench, for a test that runs it as a
+// child process.
+const asMain = "COROBENCH_TEST_AS_MAIN"
+
 // TestMain lets scale's child processes, which re-run this executable,
-// be corobench rather than the test binary.
+// and asMain's be corobench rather than the test binary.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "scale" {
+	if len(os.Args) > 1 && os.Args[1] == "scale" || os.Getenv(asMain) != "" {
 		main()
 	}
 	os.Exit(m.Run())

@@ -167,16 +167,19 @@ func greedyMatch(t *testing.T, n int) {
 // and its print make scheduler-visible system calls, fatal while a garbage
 // collection runs. In child processes, with a collector loop beside them.
 func TestRawRegionForbidsFilesAndPrint(t *testing.T) {
-	script := filepath.Join(t.TempDir(), "x.lua")
-	require.NoError(t, os.WriteFile(script, []byte("x = (x or 0) + 1"), 0o644))
+	// The child dies, so it cannot remove a temporary directory of its
+	// own: the parent makes the script and names it in the environment.
+	const scriptEnv = "LUACORO_SCRIPT"
 	cases := map[string]string{
 		"print":  `for i = 1, 20 do print(i) end`,
-		"dofile": `for i = 1, 20 do dofile(` + fmt.Sprintf("%q", script) + `) end`,
+		"dofile": `for i = 1, 20 do dofile(os.getenv("` + scriptEnv + `")) end`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			if !isChild(t) {
-				out, err := runChild(t, 2*time.Minute)
+				script := filepath.Join(t.TempDir(), "x.lua")
+				require.NoError(t, os.WriteFile(script, []byte("x = (x or 0) + 1"), 0o644))
+				out, err := runChild(t, 2*time.Minute, scriptEnv+"="+script)
 				require.Error(t, err, "the child survived:\n%s", lastLines(out, 5))
 				require.Contains(t, out, "fatal error: ")
 				// The coroutine may print on while the runtime prints its
