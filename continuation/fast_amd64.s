@@ -6,7 +6,8 @@
 // to ctx.call, with all of its arguments in place. On the Raw engine the
 // switch is switchRegs, ctx.Switch's; on the Goroutine engine to is a
 // handoff point of package coro's, and the switch is the entry
-// ctx.SwitchToResumePoint or ctx.SwitchToYieldPoint calls.
+// ctx.SwitchToResumePoint or ctx.SwitchToYieldPoint calls, which reads no
+// from (the goroutine it suspends keeps its state in its g).
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -40,7 +41,6 @@ goroutine:
 	CMPQ	cont_callerGoid(AX), CX			// (and not a later one on the same g)
 	JNE	slow
 	MOVQ	$const_goMounted, cont_fast(AX)		// mount k, leaving the carrier alone
-	MOVQ	Continuation_from(BX), AX		// from: Run's caller,
 	MOVQ	Continuation_to(BX), BX			// to: the resume point that resumes k,
 	JMP	github·com∕corokit∕corokit∕ctx·handoffResume(SB)	// with our return PC on top, BP the caller's
 switch:
@@ -136,7 +136,6 @@ innermost:
 	JEQ	to					// goes on with BX, not waiting for the loads
 	MOVQ	R8, BX					// that found k (the branch is predicted)
 to:
-	MOVQ	cont_selfC(AX), AX			// from: k, as Switch leaves it
 	JMP	github·com∕corokit∕corokit∕ctx·handoffYield(SB)
 slow:
 	MOVQ	Scope_yield(R9), AX			// ctx.call(s.yield, ...)

@@ -5,7 +5,7 @@
 // found them (with from in R0 and to in R1, as ctx.Switch's call passes
 // them) or to ctx.call, with all of its arguments in place: switchRegs on
 // the Raw engine, on the Goroutine engine the entry for coro's handoff
-// point (see amd64). g is R28.
+// point, which reads no from (see amd64). g is R28.
 
 #include "textflag.h"
 #include "go_asm.h"
@@ -44,7 +44,6 @@ goroutine:
 	BNE	slow
 	MOVD	$const_goMounted, R3			// mount k, leaving the carrier alone
 	MOVD	R3, cont_fast(R2)
-	MOVD	Continuation_from(R7), R0		// from: Run's caller,
 	MOVD	Continuation_to(R7), R1			// to: the resume point that resumes k,
 	JMP	github·com∕corokit∕corokit∕ctx·handoffResume(SB)	// resuming at LR, with our SP and R29
 switch:
@@ -140,7 +139,6 @@ innermost:
 	BNE	to					// goes on with R6, not waiting for the loads
 	MOVD	R6, R1					// that found k (see amd64)
 to:
-	MOVD	cont_selfC(R2), R0			// from: k, as Switch leaves it
 	JMP	github·com∕corokit∕corokit∕ctx·handoffYield(SB)
 slow:
 	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...), in the spill space

@@ -46,6 +46,13 @@ type Handoff struct {
 	slow        uintptr // non-zero: leave every switch to the hook (SetSlow)
 }
 
+// Handoff.slow's bits: the owner's (SetSlow, Retire), and Init's for a
+// runtime coroutine made on a locked thread.
+const (
+	slowOwner      = 1
+	slowLockedCoro = 2
+)
+
 // Turns with a meaning to Handoff itself.
 const (
 	TurnSuspended = 1
@@ -62,6 +69,12 @@ const (
 // (gabi.PullOf). The turn starts at TurnSuspended.
 func (h *Handoff) Init(coro unsafe.Pointer, afterResume, afterYield func()) {
 	*h = Handoff{coro: coro, turn: TurnSuspended, afterResume: afterResume, afterYield: afterYield}
+	// coro.mp, set when a goroutine locked to its thread made the
+	// coroutine, never changes after: the switch reads it with the owner's
+	// bit, in one word.
+	if coro != nil && *(*uintptr)(unsafe.Add(coro, coroMP)) != 0 {
+		h.slow = slowLockedCoro
+	}
 }
 
 // Turn returns who may switch now.
@@ -83,9 +96,9 @@ func (h *Handoff) Start() {
 // SetSlow makes every switch to h's points go to the hook, or with slow
 // false lets them switch in assembly again where they may.
 func (h *Handoff) SetSlow(slow bool) {
-	h.slow = 0
+	h.slow &^= slowOwner
 	if slow {
-		h.slow = 1
+		h.slow |= slowOwner
 	}
 }
 
@@ -96,7 +109,7 @@ func (h *Handoff) SetSlow(slow bool) {
 // cannot reach, and only after the turn check, which a retired Handoff's
 // turn never passes.
 func (h *Handoff) Retire() {
-	h.coro, h.slow = nil, 1
+	h.coro, h.slow = nil, h.slow|slowOwner
 }
 
 // Fallbacks reports how many switches to h's points went to the hook

@@ -42,10 +42,11 @@ yield:
 
 // func handoffResume()
 //
-// SwitchToResumePoint's entry, entered as switchRegs is: AX = from,
-// BX = to, R14 = g, X15 = 0, SP at the return PC into Switch's caller. to
-// is a resume point: hand the turn to the body if the body is suspended.
-// Any other to has its hook called (otherPoint).
+// SwitchToResumePoint's entry, entered as switchRegs is: AX = from (not
+// used: a handoff keeps the state it suspends in the g), BX = to,
+// R14 = g, X15 = 0, SP at the return PC into Switch's caller. to is a
+// resume point: hand the turn to the body if the body is suspended. Any
+// other to has its hook called (otherPoint).
 TEXT ·handoffResume(SB), NOSPLIT|NOFRAME, $0-0
 	CMPQ	Context_kind(BX), $const_kindResume
 	JNE	other
@@ -138,9 +139,10 @@ TEXT ·handoff(SB), NOSPLIT|NOFRAME, $0-0
 	// records every switch, a goroutine profile must record a goroutine
 	// before it runs, locked threads and synctest bubbles have bookkeeping
 	// of their own, runtime/secret erases registers, and a pinned M (a
-	// Region) must not change goroutines. Nothing below changes any state
-	// until the status CAS, so every refusal leaves the switch to the hook
-	// as if never tried.
+	// Region) must not change goroutines. Only gp's bubble counts: the
+	// runtime's switch, too, keeps a bubble's books only for the goroutine
+	// that leaves. Nothing below changes any state until the status CAS, so
+	// every refusal leaves the switch to the hook as if never tried.
 	MOVQ	·traceGate(SB), R11
 	MOVBLZX	(R11), R11				// runtime.trace.enabled
 	MOVQ	·profileGate(SB), R13
@@ -150,14 +152,12 @@ TEXT ·handoff(SB), NOSPLIT|NOFRAME, $0-0
 	ORL	const_gSecret(CX), R11
 	ORQ	const_gLockedM(CX), R11
 	ORQ	const_gBubble(CX), R11
-	ORQ	Handoff_slow(R8), R11			// the owner wants the runtime's switch
-	ORQ	const_coroMP(DI), R11			// c was made on a locked thread
+	ORQ	Handoff_slow(R8), R11			// the owner's wish, or c made on a locked thread
+	JNE	refuse
 	TESTQ	R14, R14				// none (it exited) or gp itself: let the
 	JEQ	refuse					// runtime report it
 	CMPQ	R14, CX
 	JEQ	refuse
-	ORQ	const_gBubble(R14), R11
-	JNE	refuse
 
 	// Suspend gp as mcall would, but at the entry of a landing pad that
 	// returns to Switch's caller: sched.sp points at the return PC, so the
@@ -207,9 +207,8 @@ run:
 	MOVQ	(const_gSched+const_gobufBP)(R14), BP
 	MOVQ	(const_gSched+const_gobufSP)(R14), SP	// now on gnext's stack
 	MOVQ	(const_gSched+const_gobufPC)(R14), BX
-	MOVQ	$0, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
-	MOVQ	$0, (const_gSched+const_gobufCtxt)(R14)	// check that a running goroutine has no ctxt
-	MOVQ	$0, (const_gSched+const_gobufBP)(R14)
+	MOVQ	$0, (const_gSched+const_gobufCtxt)(R14)	// as gogo: save checks that a running goroutine
+							// has no ctxt (nothing reads its sp or bp)
 	// At the landing pad SI, whose check the entry made sure this switch
 	// makes true, do what the pad would: return to its Switch's caller, one
 	// jump fewer.
@@ -224,10 +223,7 @@ direct:
 refuse:
 	JMP	·refused(SB)
 busy:
-	// Undo what the status CAS would have published; gp still runs.
-	MOVQ	$0, (const_gSched+const_gobufSP)(CX)
-	MOVQ	$0, (const_gSched+const_gobufCtxt)(CX)
-	MOVQ	$0, (const_gSched+const_gobufBP)(CX)
+	MOVQ	$0, (const_gSched+const_gobufCtxt)(CX)	// gp still runs: no ctxt, as above
 	JMP	·refused(SB)
 raced:
 	// gnext came out of c, so it waits there or is being scanned; any other

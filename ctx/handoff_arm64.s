@@ -43,10 +43,11 @@ yield:
 
 // func handoffResume()
 //
-// SwitchToResumePoint's entry, entered as switchRegs is: R0 = from,
-// R1 = to, R30 = the return PC into Switch's caller, RSP its SP. to is a
-// resume point: hand the turn to the body if the body is suspended. Any
-// other to has its hook called (otherPoint).
+// SwitchToResumePoint's entry, entered as switchRegs is: R0 = from (not
+// used: a handoff keeps the state it suspends in the g), R1 = to,
+// R30 = the return PC into Switch's caller, RSP its SP. to is a resume
+// point: hand the turn to the body if the body is suspended. Any other to
+// has its hook called (otherPoint).
 TEXT ·handoffResume(SB), NOSPLIT|NOFRAME, $0-0
 	MOVD	Context_kind(R1), R2
 	CMP	$const_kindResume, R2
@@ -157,16 +158,12 @@ TEXT ·handoff(SB), NOSPLIT|NOFRAME, $0-0
 	ORR	R13, R11
 	MOVD	const_gBubble(R3), R13
 	ORR	R13, R11
-	MOVD	Handoff_slow(R8), R13			// the owner wants the runtime's switch
+	MOVD	Handoff_slow(R8), R13			// the owner's wish, or c made on a locked thread
 	ORR	R13, R11
-	MOVD	const_coroMP(R7), R13			// c was made on a locked thread
-	ORR	R13, R11
+	CBNZ	R11, refuse
 	CBZ	R14, refuse				// none (it exited) or gp itself: let the
 	CMP	R3, R14					// runtime report it
 	BEQ	refuse
-	MOVD	const_gBubble(R14), R13
-	ORR	R13, R11
-	CBNZ	R11, refuse
 
 	// Suspend gp as mcall would, but at the entry of a landing pad entered
 	// as if called from Switch's caller: the return PC in sched.lr (LR),
@@ -217,10 +214,8 @@ wake:
 	MOVD	(const_gSched+const_gobufLR)(R14), R30
 	MOVD	(const_gSched+const_gobufCtxt)(R14), R26
 	MOVD	(const_gSched+const_gobufPC)(R14), R4
-	MOVD	ZR, (const_gSched+const_gobufSP)(R14)	// as gogo: help the GC, and keep save's
-	MOVD	ZR, (const_gSched+const_gobufBP)(R14)	// check that a running goroutine has no ctxt
-	MOVD	ZR, (const_gSched+const_gobufLR)(R14)
-	MOVD	ZR, (const_gSched+const_gobufCtxt)(R14)
+	MOVD	ZR, (const_gSched+const_gobufCtxt)(R14)	// as gogo: save checks that a running goroutine
+							// has no ctxt (nothing reads its sp, bp or lr)
 	// At the landing pad R6, whose check the entry made sure this switch
 	// makes true, do what the pad would: return to its Switch's caller, one
 	// jump fewer.
@@ -240,12 +235,8 @@ scanned:
 refuse:
 	JMP	·refused(SB)
 busy:
-	// Undo what the status CAS would have published; gp still runs.
 	CLREX
-	MOVD	ZR, (const_gSched+const_gobufSP)(R3)
-	MOVD	ZR, (const_gSched+const_gobufLR)(R3)
-	MOVD	ZR, (const_gSched+const_gobufCtxt)(R3)
-	MOVD	ZR, (const_gSched+const_gobufBP)(R3)
+	MOVD	ZR, (const_gSched+const_gobufCtxt)(R3)	// gp still runs: no ctxt, as above
 	JMP	·refused(SB)
 raced:
 	// gnext came out of c, so it waits there or is being scanned; any other
