@@ -166,13 +166,12 @@ type cont struct {
 	// it too: see fastSuspended and the rest.
 	fast uintptr
 
-	// Goroutine engine only, for the fast paths: the goroutine (g and id)
+	// Goroutine engine only, for the fast paths: the goroutine (by id)
 	// that last ran k as its outermost continuation, set in Go before
-	// Run's fast path may read them; and the Continuation, as an address,
+	// Run's fast path may read it; and the Continuation, as an address,
 	// for Current, set once by New (one to one with k) so that neither
 	// fast path stores it. Current reads it only while k is goMounted,
 	// that is inside a Run of it, which keeps it alive.
-	callerG    uintptr
 	callerGoid uint64
 	user       uintptr
 }
@@ -277,7 +276,7 @@ func (c *Continuation) runHook() func(ctx.Caller) {
 			// body yields or ends. Resume it for Run's caller, with no frame
 			// of ours in between, and let whoever suspends or ends it
 			// unmount it (unmountDirect).
-			k.direct, k.callerG, k.callerGoid = car, car.g, car.goid
+			k.direct, k.callerGoid = car, car.goid
 			c.co.ResumeFrom(caller, struct{}{})
 			return
 		}

@@ -54,7 +54,8 @@ import (
 // nothing is mounted inside k), marks it goSuspended and switches to the
 // yield point the same way if k is goMounted, not in a critical section,
 // and the goroutine is not locked to its thread. The goroutines are told
-// apart by g and id, as carriers are.
+// apart by id alone, which the runtime never gives two goroutines of one
+// process (a g record is reused, its goroutine's id is not).
 //
 // Neither writes a pointer: the collector's write barrier is Go's to
 // make, and the fast paths store only addresses and flags.

@@ -35,10 +35,8 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-0
 goroutine:
 	CMPQ	CX, $const_goSuspended			// Goroutine engine, the same
 	JNE	slow
-	CMPQ	cont_callerG(AX), R14			// the goroutine that last ran k, as its outermost
-	JNE	slow
 	MOVQ	const_gGoid(R14), CX
-	CMPQ	cont_callerGoid(AX), CX			// (and not a later one on the same g)
+	CMPQ	cont_callerGoid(AX), CX			// the goroutine that last ran k, as its outermost
 	JNE	slow
 	MOVQ	$const_goMounted, cont_fast(AX)		// mount k, leaving the carrier alone
 	MOVQ	Continuation_to(BX), BX			// to: the resume point that resumes k,
@@ -77,10 +75,8 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ	cont_car(AX), DX
 	TESTQ	DX, DX
 	JEQ	table
-	CMPQ	carrier_g(DX), R14			// the carrier is this goroutine's
-	JNE	table
 	MOVQ	const_gGoid(R14), R8
-	CMPQ	carrier_goid(DX), R8
+	CMPQ	carrier_goid(DX), R8			// the carrier is this goroutine's
 	JNE	table
 	CMPQ	carrier_cur(DX), AX			// and holds k innermost,
 	JNE	table
@@ -96,10 +92,8 @@ table:
 	MOVQ	(R8)(DX*8), DX				// the carrier in g's slot,
 	TESTQ	DX, DX
 	JEQ	slow
-	CMPQ	carrier_g(DX), R14			// if it is this goroutine's
-	JNE	slow
 	MOVQ	const_gGoid(R14), R8
-	CMPQ	carrier_goid(DX), R8			// (not an earlier goroutine's on the same g)
+	CMPQ	carrier_goid(DX), R8			// if it is this goroutine's
 	JNE	slow
 	MOVQ	carrier_lazy(DX), AX			// Raw: k, mounted the fast way
 	TESTQ	AX, AX

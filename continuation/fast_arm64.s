@@ -35,12 +35,9 @@ TEXT ·run(SB), NOSPLIT|NOFRAME, $0-0
 goroutine:
 	CMP	$const_goSuspended, R3			// Goroutine engine, the same
 	BNE	slow
-	MOVD	cont_callerG(R2), R3
-	CMP	g, R3					// the goroutine that last ran k, as its outermost
-	BNE	slow
 	MOVD	cont_callerGoid(R2), R3
 	MOVD	const_gGoid(g), R5
-	CMP	R5, R3					// (and not a later one on the same g)
+	CMP	R5, R3					// the goroutine that last ran k, as its outermost
 	BNE	slow
 	MOVD	$const_goMounted, R3			// mount k, leaving the carrier alone
 	MOVD	R3, cont_fast(R2)
@@ -70,9 +67,6 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	CBZ	R2, table				// by its own carrier (see amd64):
 	MOVD	cont_car(R2), R4
 	CBZ	R4, table
-	MOVD	carrier_g(R4), R3
-	CMP	g, R3
-	BNE	table
 	MOVD	carrier_goid(R4), R3
 	MOVD	const_gGoid(g), R5
 	CMP	R5, R3
@@ -91,12 +85,9 @@ table:
 	MOVD	$·table(SB), R3
 	MOVD	(R3)(R4<<3), R4
 	CBZ	R4, slow
-	MOVD	carrier_g(R4), R3			// if it is this goroutine's
-	CMP	g, R3
-	BNE	slow
 	MOVD	carrier_goid(R4), R3
 	MOVD	const_gGoid(g), R5
-	CMP	R5, R3					// (not an earlier goroutine's on the same g)
+	CMP	R5, R3					// if it is this goroutine's
 	BNE	slow
 	MOVD	carrier_lazy(R4), R2			// Raw: k, mounted the fast way
 	CBZ	R2, goroutine
