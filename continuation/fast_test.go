@@ -298,6 +298,43 @@ func TestGoroutineFastPathsNotNested(t *testing.T) {
 	assert.Equal(t, []uintptr{slowOnly, goMounted, slowOnly, slowOnly, slowOnly, goMounted}, fast)
 }
 
+// The fast paths know a goroutine by its id: a new goroutine on the g
+// record of one that ran k as its outermost continuation, and exited, is
+// another goroutine, and its first Run takes the slow way.
+func TestGoroutineFastPathsOnAReusedG(t *testing.T) {
+	var fast []uintptr
+	var j *Continuation
+	j = New(fastScope, func() {
+		for {
+			fast = append(fast, j.fast)
+			Yield(fastScope)
+		}
+	})
+	defer j.Close()
+	run := func() (g uintptr) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			g = uintptr(gabi.G())
+			j.Run()
+			j.Run()
+		}()
+		<-done
+		return g
+	}
+	first := run()
+	// An exited goroutine's g goes to its P's free list, which the next
+	// goroutine made there takes first: tries until one lands on it.
+	for try := 0; ; try++ {
+		require.Less(t, try, 1000, "no goroutine got the g record back")
+		fast = fast[:0]
+		if run() == first {
+			break
+		}
+	}
+	assert.Equal(t, []uintptr{slowOnly, goMounted}, fast, "the second goroutine on the g record")
+}
+
 // Run's fast path on the Goroutine engine does not look at the caller's
 // carrier: on the goroutine that last ran k as outermost, only a Raw
 // continuation can be mounted while code runs, inside a Region, where
