@@ -63,10 +63,12 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	CMP	$const_regionTopSP, R3			// in a region (Raw): the table way (see amd64)
 	BEQ	table
 	MOVD	Scope_lastTo(R7), R6			// k.parentC, if k = s.last: see to
-	MOVD	Scope_last(R7), R2			// k = s.last, if innermost on this goroutine
-	CBZ	R2, table				// by its own carrier (see amd64):
+	MOVD	Scope_last(R7), R2			// k = s.last, if mounted the fast way and
+	CBZ	R2, table				// innermost on this goroutine by its own
+	MOVD	cont_fast(R2), R3			// carrier (see amd64):
+	CMP	$const_goMounted, R3
+	BNE	table
 	MOVD	cont_car(R2), R4
-	CBZ	R4, table
 	MOVD	carrier_goid(R4), R3
 	MOVD	const_gGoid(g), R5
 	CMP	R5, R3
@@ -75,7 +77,20 @@ TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	CMP	R2, R3
 	BNE	table
 	MOVD	carrier_lazy(R4), R3
-	CBZ	R3, innermost
+	CBNZ	R3, table
+innermost:
+	MOVD	cont_pins(R2), R3
+	CBNZ	R3, slow				// not in a critical section,
+	MOVD	const_gLockedM(g), R3
+	CBNZ	R3, slow				// not locked to its thread (the handoff would throw)
+	MOVD	$const_goSuspended, R3			// unmount k
+	MOVD	R3, cont_fast(R2)
+	MOVD	cont_parentC(R2), R1			// to: the yield point that hands back;
+	CMP	R1, R6					// if R6 (s.lastTo) holds the same, the switch
+	BNE	to					// goes on with R6, not waiting for the loads
+	MOVD	R6, R1					// that found k (see amd64)
+to:
+	JMP	github·com∕corokit∕corokit∕ctx·handoffYield(SB)
 table:
 	MOVD	g, R4					// the carrier in g's slot (see amd64),
 	LSR	$4, R4
@@ -115,22 +130,9 @@ goroutine:
 	MOVD	cont_scope(R2), R3
 	CMP	R7, R3					// of s (as s.last always is),
 	BNE	slow
-innermost:
 	MOVD	cont_fast(R2), R3
 	CMP	$const_goMounted, R3			// mounted the fast way,
-	BNE	slow
-	MOVD	cont_pins(R2), R3
-	CBNZ	R3, slow				// not in a critical section,
-	MOVD	const_gLockedM(g), R3
-	CBNZ	R3, slow				// not locked to its thread (the handoff would throw)
-	MOVD	$const_goSuspended, R3			// unmount k
-	MOVD	R3, cont_fast(R2)
-	MOVD	cont_parentC(R2), R1			// to: the yield point that hands back;
-	CMP	R1, R6					// if R6 (s.lastTo) holds the same, the switch
-	BNE	to					// goes on with R6, not waiting for the loads
-	MOVD	R6, R1					// that found k (see amd64)
-to:
-	JMP	github·com∕corokit∕corokit∕ctx·handoffYield(SB)
+	BEQ	innermost
 slow:
 	MOVD	Scope_yield(R7), R2			// ctx.call(s.yield, ...), in the spill space
 	MOVD	R2, 8(RSP)
