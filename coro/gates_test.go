@@ -116,36 +116,38 @@ func TestGateLockedThread(t *testing.T) {
 		defer c.Close()
 		require.Equal(t, 2000, roundTrips(t, c, 1000), "every switch goes through iter.Pull, which carries the lock")
 	})
-	t.Run("made on a locked thread, unlocked later", func(t *testing.T) {
-		// The runtime refuses this too. Neither goroutine is locked when
-		// the body is resumed: only the coroutine remembers the lock
-		// (coro.mp), and the switch must still leave it to the runtime.
-		if testproc.IsChild(t) {
+	// The runtime refuses to switch a coroutine whose thread-lock state
+	// changed since it was made; corokit leaves it to the runtime, which
+	// says so. Made locked and unlocked later, neither goroutine is locked
+	// when the body is resumed: only the coroutine remembers the lock
+	// (coro.mp), and the switch must still leave it to the runtime.
+	for _, tc := range []struct {
+		name  string
+		child func()
+	}{
+		{"made on a locked thread, unlocked later", func() {
 			runtime.LockOSThread()
 			c := coro.New(echo)
 			runtime.UnlockOSThread()
 			c.Resume(0)
-			return
-		}
-		r := testproc.Run(t)
-		require.Error(t, r.Err)
-		require.Contains(t, r.Output, "fatal error: coro: OS thread locking must match locking at coroutine creation")
-	})
-	t.Run("locked later", func(t *testing.T) {
-		// The runtime refuses to switch a coroutine whose thread-lock state
-		// changed since it was made; corokit leaves it to the runtime,
-		// which says so.
-		if testproc.IsChild(t) {
+		}},
+		{"locked later", func() {
 			c := coro.New(echo)
 			c.Resume(0)
 			runtime.LockOSThread()
 			c.Resume(1)
-			return
-		}
-		r := testproc.Run(t)
-		require.Error(t, r.Err)
-		require.Contains(t, r.Output, "fatal error: coro: OS thread locking must match locking at coroutine creation")
-	})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if testproc.IsChild(t) {
+				tc.child()
+				return
+			}
+			r := testproc.Run(t)
+			require.Error(t, r.Err)
+			require.Contains(t, r.Output, "fatal error: coro: OS thread locking must match locking at coroutine creation")
+		})
+	}
 }
 
 func TestGateSynctest(t *testing.T) {
