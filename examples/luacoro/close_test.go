@@ -154,8 +154,7 @@ func TestEndingRawRunsNothing(t *testing.T) {
 // tests compare: closing from inside, and the error of a coroutine that
 // died.
 func TestCloseErrors(t *testing.T) {
-	L := newState()
-	defer L.Close()
+	L := newState(t)
 	require.NoError(t, L.DoString(`
 		local co
 		co = coroutine.create(function()

@@ -1,6 +1,8 @@
 package luacoro_test
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -42,6 +44,21 @@ func collectBodies() int {
 		time.Sleep(time.Millisecond)
 	}
 	return bodies()
+}
+
+// TestMain checks, once every test has passed, that none left a
+// coroutine's goroutine behind: each test ends what it makes (tests that
+// count bodies would otherwise count an earlier test's, as under
+// -count=2).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && os.Getenv(childEnv) == "" {
+		if n := collectBodies(); n > 0 {
+			fmt.Fprintf(os.Stderr, "luacoro's tests left %d coroutine goroutines that the collector cannot end (a test that leaves coroutines holding each other must close its Library)\n", n)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // The scripts of issue 13, and the cases around them: each leaves
