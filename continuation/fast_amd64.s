@@ -57,11 +57,12 @@ slow:
 // k is the innermost continuation mounted on the calling goroutine: outside
 // a region, s.last if Run's fast path mounted it (goMounted, which only a
 // continuation whose body has started, and so has its cont.car, can be)
-// and its own carrier is this goroutine's and holds it innermost; else found through the goroutine's carrier in
-// carrierFor's table (hashed as slot does; a carrier in the overflow map
-// takes the slow way): Raw, the one Run's fast path mounted
-// (carrier.lazy); Goroutine engine, the carrier's cur. It must be of
-// scope s, which s.last always is (makeLast stores k in k.scope.last).
+// and its own carrier is this goroutine's and holds it innermost; else
+// found through the goroutine's carrier in carrierFor's table (hashed as
+// slot does; a carrier in the overflow map takes the slow way): Raw, the
+// one Run's fast path mounted (carrier.lazy); Goroutine engine, the
+// carrier's cur. It must be of scope s, which s.last always is (makeLast
+// stores k in k.scope.last).
 TEXT ·yield(SB), NOSPLIT|NOFRAME, $0-0
 	CMPQ	const_gStkTopSP(R14), $const_regionTopSP	// in a region (Raw), the table way, which
 	JEQ	table					// measured faster there (fast.go)
