@@ -20,9 +20,10 @@ import (
 //
 // yield finds k, the innermost continuation mounted on the calling
 // goroutine. Outside a region it first tries the scope's last continuation
-// (Scope.last, which the slow Run sets): k if its own carrier (cont.car) is
-// this goroutine's and holds it innermost, which is the case whenever one
-// continuation of the scope runs at a time. Otherwise, and inside a region,
+// (Scope.last, which the slow Run sets): k if Run's fast path mounted it
+// and its own carrier (cont.car) is this goroutine's and holds it
+// innermost, which is the case whenever one continuation of the scope runs
+// at a time. Otherwise, and inside a region,
 // it takes k from the goroutine's own carrier (the table carrierFor fills,
 // hashed as slot does; a carrier in the overflow map takes the slow way),
 // so that it costs the same however many continuations a scope has and
