@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/corokit/corokit/bench"
@@ -49,6 +50,9 @@ func main() {
 // stderr for bad input; 1 after one line for a failure during the run.
 func run(args []string, stdout, stderr io.Writer) int {
 	err := dispatch(args, stdout, stderr)
+	if stopping.Load() {
+		select {} // removeOnSignal ends the process; err may be its doing
+	}
 	if err == nil {
 		return 0
 	}
@@ -345,9 +349,14 @@ func measure(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// stopping is set once a signal is ending corobench (removeOnSignal).
+var stopping atomic.Bool
+
 // removeOnSignal makes an interrupt or SIGTERM, until stop is called,
 // remove dir and end corobench with one line on stderr and the status a
-// shell gives a command killed by that signal.
+// shell gives a command killed by that signal. The run may fail meanwhile
+// for want of what was removed: stopping, set first, keeps run from
+// reporting that.
 func removeOnSignal(dir string, stderr io.Writer) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, unix.SIGTERM)
@@ -355,6 +364,7 @@ func removeOnSignal(dir string, stderr io.Writer) (stop func()) {
 	go func() {
 		select {
 		case s := <-sigs:
+			stopping.Store(true)
 			os.RemoveAll(dir)
 			fmt.Fprintf(stderr, "corobench: stopped by %v\n", s)
 			os.Exit(128 + int(s.(unix.Signal)))
