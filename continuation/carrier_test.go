@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/corokit/corokit/internal/gabi"
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -28,9 +29,7 @@ func TestCarrierTakesSlotFromExitedGoroutine(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mine, held *carrier
-			done := make(chan struct{})
-			go func() { // a goroutine with no carrier yet
-				defer close(done)
+			testproc.OnNewGoroutine(func() { // a goroutine with no carrier yet
 				s := slot(uintptr(gabi.G()))
 				old := s.Load()
 				defer s.Store(old)
@@ -43,8 +42,7 @@ func TestCarrierTakesSlotFromExitedGoroutine(t *testing.T) {
 					assert.Same(t, held, s.Load(), "the slot")
 					outOfOverflow(mine)
 				}
-			}()
-			<-done
+			})
 			assert.NotSame(t, held, mine)
 		})
 	}

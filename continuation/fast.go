@@ -23,11 +23,10 @@ import (
 // (Scope.last, which the slow Run sets): k if Run's fast path mounted it
 // and its own carrier (cont.car) is this goroutine's and holds it
 // innermost, which is the case whenever one continuation of the scope runs
-// at a time. Otherwise, and inside a region,
-// it takes k from the goroutine's own carrier (the table carrierFor fills,
-// hashed as slot does; a carrier in the overflow map takes the slow way),
-// so that it costs the same however many continuations a scope has and
-// wherever they run. k must be of scope s (s.last always is). The first
+// at a time. Otherwise, and inside a region, it takes k from the
+// goroutine's own carrier (the table carrierFor fills, hashed as slot does;
+// a carrier in the overflow map takes the slow way), so that it costs the
+// same however many continuations a scope has and wherever they run. k must be of scope s (s.last always is). The first
 // way starts its chain of dependent loads from s, the table way from g,
 // three loads longer before the handoff's locked instructions can start;
 // on the Raw engine, which has none, the first way measured slower instead

@@ -220,14 +220,11 @@ func TestGoroutineFastPaths(t *testing.T) {
 	}
 	// Another goroutine may run it next (one at a time): its first Run
 	// there takes the slow way, its second the fast one.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	testproc.OnNewGoroutine(func() {
 		callerCar = carrierFor(gabi.G())
 		c.Run()
 		c.Run()
-	}()
-	<-done
+	})
 	require.True(t, c.IsDone())
 	assert.Equal(t, uintptr(slowOnly), c.fast)
 	assert.False(t, c.isMounted())
@@ -313,14 +310,11 @@ func TestGoroutineFastPathsOnAReusedG(t *testing.T) {
 	})
 	defer j.Close()
 	run := func() (g uintptr) {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
+		testproc.OnNewGoroutine(func() {
 			g = uintptr(gabi.G())
 			j.Run()
 			j.Run()
-		}()
-		<-done
+		})
 		return g
 	}
 	// An exited goroutine's g goes to its P's free list, which the next

@@ -152,15 +152,12 @@ func TestGoroutineGoexit(t *testing.T) {
 		return 2
 	})
 	var afterResume, deferred atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	testproc.OnNewGoroutine(func() {
 		defer deferred.Store(true)
 		c.Resume(0)
 		c.Resume(0)
 		afterResume.Store(true)
-	}()
-	<-done
+	})
 	assert.True(t, deferred.Load(), "the resumer's deferred calls ran")
 	assert.False(t, afterResume.Load(), "the resumer did not go on after Resume")
 	assert.True(t, c.Done())

@@ -14,20 +14,13 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/corokit/corokit/internal/testproc"
 	"github.com/stretchr/testify/require"
 )
 
-// onFreshGoroutine runs f on a new goroutine, whose g fields start in a
-// known state (no defers, no panics, a small runtime-allocated stack).
-func onFreshGoroutine(f func()) {
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	<-done
-}
-
 func TestOffsets(t *testing.T) {
 	t.Run("stack", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			// Read the bounds on both sides of SP: a call in between may have
 			// grown (moved) the stack.
@@ -44,7 +37,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("stackguard0", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			// A preemption request may be pending for a moment; a limit is what stays.
 			for i := 0; i < 100 && IsPreemptRequest(*StackGuard0(g)); i++ {
@@ -56,12 +49,12 @@ func TestOffsets(t *testing.T) {
 	t.Run("stackguard1", func(t *testing.T) {
 		// User goroutines have stackguard1 = ^0, so that a systemstack-only
 		// function called on them crashes.
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			require.Equal(t, ^uintptr(0), *word(G(), OffStackGuard1), Wrong("g.stackguard1", OffStackGuard1))
 		})
 	})
 	t.Run("m", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			runtime.LockOSThread() // stay on this m
 			defer runtime.UnlockOSThread()
 			g := uintptr(G())
@@ -80,7 +73,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("m.locks", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			g := uintptr(G())
@@ -99,7 +92,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("_defer", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			// Under -race even the caller's defers make records; compare with
 			// the chain as it was.
@@ -118,7 +111,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("_panic", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			require.Nil(t, *Panic(g), Wrong("g._panic", OffPanic))
 			var seen unsafe.Pointer
@@ -134,7 +127,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("stktopsp", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			top, hi := *StkTopSP(g), *StackHi(g)
 			// newproc sets it to the SP at goexit's frame, a few words below hi.
@@ -142,7 +135,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("goid", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			buf := make([]byte, 64)
 			buf = buf[:runtime.Stack(buf, false)]
 			field := bytes.Fields(buf)[1] // "goroutine N [running]:"
@@ -152,7 +145,7 @@ func TestOffsets(t *testing.T) {
 		})
 	})
 	t.Run("lockedm", func(t *testing.T) {
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			require.Zero(t, *word(g, OffLockedM), Wrong("g.lockedm", OffLockedM))
 			runtime.LockOSThread()
@@ -166,7 +159,7 @@ func TestOffsets(t *testing.T) {
 		// A pinned goroutine cannot be stopped, so a stop-the-world request
 		// (runtime.GC) leaves g.preempt set until the pin ends.
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-		onFreshGoroutine(func() {
+		testproc.OnNewGoroutine(func() {
 			g := G()
 			require.False(t, Preempt(g), Wrong("g.preempt", OffPreempt))
 			gcDone := make(chan struct{})

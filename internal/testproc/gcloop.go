@@ -31,6 +31,19 @@ func GCLoop() (cycles func() int64, stop func()) {
 	return n.Load, func() { close(done) }
 }
 
+// OnNewGoroutine runs f on a new goroutine and waits until that goroutine
+// ends, whether f returns or ends it with runtime.Goexit. A new goroutine's
+// g fields start in a known state: no defers, no panics, no carrier, a
+// small runtime-allocated stack.
+func OnNewGoroutine(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
 // Park starts n goroutines that block until release is called: a
 // goroutine profile of the process then takes long enough to watch.
 func Park(n int) (release func()) {
