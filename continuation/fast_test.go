@@ -270,18 +270,26 @@ func TestGoroutineFastPathsHandOffInAssembly(t *testing.T) {
 	assert.Equal(t, before, h.Fallbacks(), "switches left to the runtime")
 }
 
+// logFast returns a continuation of scope that yields for ever, and
+// appends to *log where it stands with the fast paths (cont.fast) each time
+// it runs.
+func logFast(scope *Scope, log *[]uintptr) *Continuation {
+	var j *Continuation
+	j = New(scope, func() {
+		for {
+			*log = append(*log, j.fast)
+			Yield(scope)
+		}
+	})
+	return j
+}
+
 // A continuation run inside another one is not outermost: Run takes the
 // slow way even after it yielded the fast way as an outermost one.
 func TestGoroutineFastPathsNotNested(t *testing.T) {
 	inner := NewScope("inner")
 	var fast []uintptr
-	var j *Continuation
-	j = New(inner, func() {
-		for {
-			fast = append(fast, j.fast)
-			Yield(inner)
-		}
-	})
+	j := logFast(inner, &fast)
 	j.Run()
 	j.Run() // outermost: the fast way
 	o := New(fastScope, func() {
@@ -301,13 +309,7 @@ func TestGoroutineFastPathsNotNested(t *testing.T) {
 // another goroutine, and its first Run takes the slow way.
 func TestGoroutineFastPathsOnAReusedG(t *testing.T) {
 	var fast []uintptr
-	var j *Continuation
-	j = New(fastScope, func() {
-		for {
-			fast = append(fast, j.fast)
-			Yield(fastScope)
-		}
-	})
+	j := logFast(fastScope, &fast)
 	defer j.Close()
 	run := func() (g uintptr) {
 		testproc.OnNewGoroutine(func() {
